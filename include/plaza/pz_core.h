@@ -1,0 +1,108 @@
+/*
+ * pz_core.h - the oneM2M core: identify the originator, resolve the target,
+ * check access, run the resource type's handler, notify subscribers.
+ *
+ * The core knows nothing about HTTP, CoAP or MQTT.  Bindings hand it a
+ * pz_req and get a pz_rsp back through a callback; outbound requests
+ * (notifications) leave through senders the bindings register per URL
+ * scheme.  Everything runs on the loop thread.
+ */
+#ifndef PZ_CORE_H
+#define PZ_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plaza/pz_loop.h"
+#include "plaza/pz_req.h"
+#include "plaza/pz_store.h"
+
+typedef struct pz_core pz_core;
+
+/* Settings the core needs; strings are copied by pz_core_new. */
+struct pz_core_conf {
+	const char *cse_id;        /* CSE-ID without leading '/', "plaza-in" */
+	const char *cse_name;      /* CSEBase resource name, "plaza" */
+	const char *sp_id;         /* SP-ID without leading "//" */
+	const char *admin;         /* admin originator, full access */
+	const char *poa;           /* CSEBase point of access, may be NULL */
+	bool trust_origin;         /* compat: believe X-M2M-Origin as is */
+	bool open_registration;    /* AEs may register without a credential */
+	const char *allowed_aes;   /* space-separated patterns ('*' glob) for
+				      requested AE-IDs; NULL = any */
+	int64_t max_results;       /* cap on discovery / child lists */
+	int64_t default_lifetime_s;/* et default; 0 = never expires */
+	int64_t max_depth;         /* deepest resource tree allowed */
+	int64_t verify_timeout_ms; /* subscription verification wait */
+	int64_t notify_queue_max;  /* pending notifications before dropping */
+};
+
+/* Completion of a submitted request.  Called exactly once, on the loop
+ * thread, possibly before pz_core_submit returns. */
+typedef void (*pz_core_done_cb)(void *ud, struct pz_rsp *rsp);
+
+/*
+ * A sender delivers a request the core originates (a notification) to url
+ * and reports the peer's response through cb.  req and rsp belong to the
+ * core and stay valid until cb is called; the sender fills rsp (rsc 5103
+ * TARGET_NOT_REACHABLE when nothing answered).  Returns PZ_OK when queued.
+ */
+typedef int (*pz_core_send_fn)(void *ctx, const char *url,
+			       struct pz_req *req, struct pz_rsp *rsp,
+			       pz_core_done_cb cb, void *ud);
+
+/*
+ * pz_core_new - create the core on an open store and loop (both borrowed,
+ * must outlive it); creates the CSEBase on first start.  Registers a loop
+ * hook (group commit) and timers (expiry, batch notifications).
+ * PZ_OK, PZ_ENOMEM, PZ_ESTORE, PZ_ECONFIG.
+ */
+int pz_core_new(const struct pz_core_conf *conf, pz_store *store,
+		pz_loop *loop, pz_core **out);
+
+/* pz_core_free - flush the open batch and free (NULL is fine). */
+void pz_core_free(pz_core *core);
+
+/*
+ * pz_core_submit - handle req.  req and rsp are borrowed and must stay valid
+ * until cb(ud, rsp) is called; rsp must be pz_rsp_init'ed.  A write is
+ * acknowledged (cb called) only after its batch is committed.
+ */
+void pz_core_submit(pz_core *core, struct pz_req *req, struct pz_rsp *rsp,
+		    pz_core_done_cb cb, void *ud);
+
+/* pz_core_add_sender - route outbound requests whose URL starts with
+ * scheme ("http", "https") to fn.  ctx is borrowed. */
+int pz_core_add_sender(pz_core *core, const char *scheme, pz_core_send_fn fn,
+		       void *ctx);
+
+/*
+ * pz_core_admin_token - ensure the admin originator has a credential.  If
+ * none is stored, a new secret is created, stored hashed, and returned in
+ * *token (caller frees with pz_free); otherwise *token is NULL.
+ */
+int pz_core_admin_token(pz_core *core, char **token);
+
+/*
+ * pz_core_set_credential - store secret (hashed) as the credential of
+ * originator orig, replacing any earlier one.
+ */
+int pz_core_set_credential(pz_core *core, const char *orig,
+			   const char *secret);
+
+/* pz_core_flush - commit the open batch now and complete its requests
+ * (normally done by the loop hook before the loop sleeps). */
+void pz_core_flush(pz_core *core);
+
+/* Counters for status and benchmarks. */
+struct pz_core_stats {
+	uint64_t requests;        /* requests handled */
+	uint64_t batches;         /* batches committed */
+	uint64_t notify_sent;     /* notifications delivered (2xxx answer) */
+	uint64_t notify_failed;   /* notifications not delivered */
+	uint64_t notify_dropped;  /* dropped because the queue was full */
+	int64_t started;          /* start time, microseconds since epoch */
+};
+void pz_core_stats(const pz_core *core, struct pz_core_stats *out);
+
+#endif

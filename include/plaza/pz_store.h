@@ -1,0 +1,223 @@
+/*
+ * pz_store.h - the storage interface.  Every backend (SQLite now, PostgreSQL
+ * later) implements struct pz_store_ops; the core only ever calls through
+ * the pz_store_* wrappers below and never sees SQL (DESIGN principle 3).
+ *
+ * Model: one table of resources.  Each resource has a row id that is its
+ * creation order and is never reused, a parent id, a type, a name, indexed
+ * times, the counters of a container, and a JSON document holding all other
+ * attributes.  Plus small tables for originator credentials and metadata.
+ *
+ * Transactions: the core groups the requests handled in one event-loop turn
+ * into one batch (pz_store_begin ... pz_store_commit) and wraps each request
+ * in a savepoint, so one failed request rolls back alone while the batch
+ * commits once (group commit).  A commit returns only after the data are
+ * durable to the level the backend promises (SQLite WAL: survives a crash of
+ * plazad; with store.sync=full also a power loss).
+ *
+ * Threading: a store handle belongs to the loop thread that opened it.
+ */
+#ifndef PZ_STORE_H
+#define PZ_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pz_store pz_store;
+
+/* One stored resource.  Strings and doc are owned; pz_res_clear frees. */
+struct pz_res {
+	int64_t id;        /* row id, creation order, never reused; 0 = none */
+	int64_t pid;       /* parent row id; 0 for the CSEBase */
+	int ty;            /* resource type */
+	char *ri;          /* resource id; NULL in a row means derived from id */
+	char *rn;          /* resource name, unique under the parent */
+	char *org;         /* originator that created it (access default) */
+	int64_t ct;        /* creation time, microseconds since the epoch */
+	int64_t lt;        /* last modification time */
+	int64_t et;        /* expiration time, PZ_TIME_NEVER if none */
+	int64_t cs;        /* content size of a contentInstance, else 0 */
+	int64_t cni;       /* container: current number of instances */
+	int64_t cbs;       /* container: current byte size */
+	int64_t st;        /* state tag (container: live; instance: at birth) */
+	char *doc_text;    /* the attribute document as stored (JSON text) */
+	json_t *doc;       /* parsed document; NULL until pz_res_doc() */
+};
+
+/* Query for pz_store_find: descendants of root. */
+struct pz_store_q {
+	int64_t root;         /* search below this resource (not included) */
+	int64_t lvl;          /* depth limit, 1 = children only; 0 = any */
+	const int *ty;        /* only these types; NULL = all */
+	int nty;
+	bool newest_first;    /* order by creation, newest first (lvl 1) */
+	int64_t after_id;     /* lvl 1 paging: ids beyond this one (0 = none) */
+	bool with_doc;        /* also load doc_text */
+};
+
+/* Called per row by pz_store_find.  res is borrowed for the call (copy what
+ * you keep; pz_res_move takes it).  Return 0 to continue, 1 to stop.  The
+ * callback must not call pz_store_find itself. */
+typedef int (*pz_store_each_cb)(void *ud, struct pz_res *res);
+
+/* Backend options, from the configuration. */
+struct pz_store_opts {
+	int sync_full;        /* fsync every commit (power-loss durability) */
+	int64_t cache_kb;     /* page cache size */
+	int64_t busy_ms;      /* how long to wait for a lock held elsewhere */
+};
+
+struct pz_store_ops {
+	const char *scheme;   /* "sqlite", "postgresql" */
+	int (*open)(const char *location, const struct pz_store_opts *opts,
+		    pz_store **out);
+	void (*close)(pz_store *st);
+	int (*begin)(pz_store *st);
+	int (*commit)(pz_store *st);
+	int (*rollback)(pz_store *st);
+	int (*savepoint)(pz_store *st);
+	int (*release)(pz_store *st);
+	int (*rollback_to)(pz_store *st);
+	int (*get)(pz_store *st, int64_t id, struct pz_res *out);
+	int (*get_ri)(pz_store *st, const char *ri, struct pz_res *out);
+	int (*get_child)(pz_store *st, int64_t pid, const char *rn,
+			 struct pz_res *out);
+	int (*edge)(pz_store *st, int64_t pid, int ty, bool newest,
+		    struct pz_res *out);
+	int (*insert)(pz_store *st, struct pz_res *res);
+	int (*update)(pz_store *st, struct pz_res *res);
+	int (*adjust)(pz_store *st, int64_t id, int64_t dcni, int64_t dcbs,
+		      int64_t dst, int64_t lt);
+	int (*remove)(pz_store *st, int64_t id);
+	int (*find)(pz_store *st, const struct pz_store_q *q,
+		    pz_store_each_cb cb, void *ud);
+	int (*count)(pz_store *st, int64_t pid, int ty, int64_t *n);
+	int (*expired)(pz_store *st, int64_t now, int64_t limit,
+		       pz_store_each_cb cb, void *ud);
+	int (*cred_put)(pz_store *st, const char *orig, const uint8_t *hash,
+			size_t len);
+	int (*cred_get)(pz_store *st, const char *orig, uint8_t *hash,
+			size_t *len);
+	int (*cred_del)(pz_store *st, const char *orig);
+	int (*meta_get)(pz_store *st, const char *key, char **val);
+	int (*meta_put)(pz_store *st, const char *key, const char *val);
+};
+
+/* Every backend embeds this as its first member. */
+struct pz_store {
+	const struct pz_store_ops *ops;  /* the backend */
+	int64_t last_id;                 /* highest id handed out */
+	int depth;                       /* 0 idle, 1 in batch, +1 per savepoint */
+};
+
+/* --- lifecycle -------------------------------------------------------- */
+
+/*
+ * pz_store_open - open the store named by url: "sqlite:PATH" or a plain path
+ * (SQLite).  Creates the schema on first use and migrates older schemas.
+ * Returns PZ_OK, PZ_EINVAL (unknown scheme), PZ_EIO/PZ_ESTORE (cannot open,
+ * corrupt, newer schema than this build).  Caller closes with
+ * pz_store_close.
+ */
+int pz_store_open(const char *url, const struct pz_store_opts *opts,
+		  pz_store **out);
+
+/* pz_store_close - close (NULL is fine).  An open batch is rolled back. */
+void pz_store_close(pz_store *st);
+
+/* --- transactions ----------------------------------------------------- */
+
+/* Begin a batch; PZ_ESTATE if one is open.  */
+int pz_store_begin(pz_store *st);
+/* Commit the batch; on failure the batch is rolled back and PZ_ESTORE
+ * returned: nothing of it is stored. */
+int pz_store_commit(pz_store *st);
+/* Abandon the batch. */
+int pz_store_rollback(pz_store *st);
+/* Per-request savepoint inside a batch (they nest: a group fan-out runs
+ * member requests inside the outer request); release keeps, rollback_to
+ * undoes everything since the matching savepoint. */
+int pz_store_savepoint(pz_store *st);
+int pz_store_release(pz_store *st);
+int pz_store_rollback_to(pz_store *st);
+/* true while a batch is open. */
+bool pz_store_in_batch(const pz_store *st);
+
+/* --- resources -------------------------------------------------------- */
+
+/*
+ * Lookups fill *out (pz_res_clear it after) and return PZ_OK, PZ_ENOTFOUND
+ * or PZ_ESTORE.  get_ri finds resources whose ri is stored explicitly (AE,
+ * CSEBase); the core derives other ri from ids.  edge gives the newest
+ * (newest = true) or oldest child of type ty.
+ */
+int pz_store_get(pz_store *st, int64_t id, struct pz_res *out);
+int pz_store_get_ri(pz_store *st, const char *ri, struct pz_res *out);
+int pz_store_get_child(pz_store *st, int64_t pid, const char *rn,
+		       struct pz_res *out);
+int pz_store_edge(pz_store *st, int64_t pid, int ty, bool newest,
+		  struct pz_res *out);
+
+/* pz_store_next_id - reserve the next row id (never handed out twice). */
+int64_t pz_store_next_id(pz_store *st);
+
+/*
+ * pz_store_insert - store a new resource.  When res->id is 0 a new id is
+ * assigned (res->id set).  res->doc is serialised when doc_text is NULL.
+ * PZ_EEXIST when (pid, rn) or ri is taken, PZ_ESTORE otherwise.
+ */
+int pz_store_insert(pz_store *st, struct pz_res *res);
+
+/* pz_store_update - rewrite lt, et, doc (from res->doc if set) and the
+ * counters of an existing row.  PZ_ENOTFOUND, PZ_ESTORE. */
+int pz_store_update(pz_store *st, struct pz_res *res);
+
+/* pz_store_adjust - add to the counters of a container in place and set
+ * its lt (0 keeps it): the exact-counter path of a child create/delete. */
+int pz_store_adjust(pz_store *st, int64_t id, int64_t dcni, int64_t dcbs,
+		    int64_t dst, int64_t lt);
+
+/* pz_store_remove - delete the resource and every descendant. */
+int pz_store_remove(pz_store *st, int64_t id);
+
+/* pz_store_find - visit descendants per q (see struct pz_store_q). */
+int pz_store_find(pz_store *st, const struct pz_store_q *q,
+		  pz_store_each_cb cb, void *ud);
+
+/* pz_store_count - number of children of pid with type ty (0 = any). */
+int pz_store_count(pz_store *st, int64_t pid, int ty, int64_t *n);
+
+/* pz_store_expired - visit up to limit resources whose et <= now, soonest
+ * first. */
+int pz_store_expired(pz_store *st, int64_t now, int64_t limit,
+		     pz_store_each_cb cb, void *ud);
+
+/* --- credentials and metadata ----------------------------------------- */
+
+/* Originator credentials are stored as hashes only (len <= 64 bytes). */
+int pz_store_cred_put(pz_store *st, const char *orig, const uint8_t *hash,
+		      size_t len);
+/* *len is the buffer size in, the hash size out. PZ_ENOTFOUND if none. */
+int pz_store_cred_get(pz_store *st, const char *orig, uint8_t *hash,
+		      size_t *len);
+int pz_store_cred_del(pz_store *st, const char *orig);
+
+/* Small key/value metadata.  meta_get: *val is caller-freed (pz_free). */
+int pz_store_meta_get(pz_store *st, const char *key, char **val);
+int pz_store_meta_put(pz_store *st, const char *key, const char *val);
+
+/* --- resource records ------------------------------------------------- */
+
+/* pz_res_init - an empty record (no allocations). */
+void pz_res_init(struct pz_res *res);
+/* pz_res_clear - free what res owns and re-init it. */
+void pz_res_clear(struct pz_res *res);
+/* pz_res_move - move src into dst (dst cleared first); src is left empty. */
+void pz_res_move(struct pz_res *dst, struct pz_res *src);
+/* pz_res_doc - the parsed document, parsing doc_text on first use; NULL on
+ * ENOMEM or a corrupt document (logged).  Borrowed from res. */
+json_t *pz_res_doc(struct pz_res *res);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * http_map.c - the oneM2M HTTP binding's request mapping (TS-0009), as a
+ * pure function from method, path, headers and query parameters to a
+ * pz_req.  No I/O: http.c feeds it from libmicrohttpd, the fuzz target and
+ * the unit tests from memory.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plaza/pz_b64.h"
+#include "plaza/pz_err.h"
+#include "plaza/pz_http.h"
+#include "plaza/pz_time.h"
+
+static int map_fail(struct pz_http_out *out, int status, int rsc,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int map_fail(struct pz_http_out *out, int status, int rsc,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->msg, sizeof(out->msg), fmt, ap);
+	va_end(ap);
+	out->status = status ? status : pz_rsc_http(rsc);
+	out->rsc = rsc;
+	return PZ_EREQ;
+}
+
+static const char *map_header(const struct pz_http_in *in, const char *name)
+{
+	for (size_t i = 0; i < in->nheaders; i++)
+		if (in->headers[i].name &&
+		    !strcasecmp(in->headers[i].name, name))
+			return in->headers[i].value;
+	return NULL;
+}
+
+/* "application/json; ty=4" -> JSON, *ty = 4.  -1 if unsupported. */
+static int map_media(const char *ct, int *ty, bool *bad_ty)
+{
+	size_t n = strcspn(ct, ";");
+	const char *p = ct + n;
+	int fmt = -1;
+
+	while (n && isspace((unsigned char)ct[n - 1]))
+		n--;
+	if ((n == 16 && !strncasecmp(ct, "application/json", n)) ||
+	    (n == 31 && !strncasecmp(ct, "application/vnd.onem2m-res+json",
+				     n)) ||
+	    (n == 32 && !strncasecmp(ct, "application/vnd.onem2m-ntfy+json",
+				     n)))
+		fmt = PZ_FMT_JSON;
+	*ty = 0;
+	*bad_ty = false;
+	while (*p == ';') {
+		p++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!strncasecmp(p, "ty=", 3)) {
+			char *end;
+			long v = strtol(p + 3, &end, 10);
+
+			if (end == p + 3 || v < 1 || v > 65535 ||
+			    (*end && *end != ';' &&
+			     !isspace((unsigned char)*end)))
+				*bad_ty = true;
+			else
+				*ty = (int)v;
+		}
+		p += strcspn(p, ";");
+	}
+	return fmt;
+}
+
+/* Does Accept allow JSON?  Empty or absent means yes. */
+static bool map_accepts_json(const char *accept)
+{
+	if (!accept || !*accept)
+		return true;
+	return strstr(accept, "json") || strstr(accept, "*/*") ||
+	       strstr(accept, "application/*");
+}
+
+static const struct {
+	const char *name;
+	size_t off;
+} map_strings[] = {
+	{ "X-M2M-Origin", offsetof(struct pz_req, fr) },
+	{ "X-M2M-RI", offsetof(struct pz_req, rqi) },
+	{ "X-M2M-RVI", offsetof(struct pz_req, rvi) },
+	{ "X-M2M-RTU", offsetof(struct pz_req, rtu) },
+	{ "X-M2M-OT", offsetof(struct pz_req, ot) },
+	{ "X-M2M-GID", offsetof(struct pz_req, gid) },
+	{ "X-M2M-VSI", offsetof(struct pz_req, vsi) },
+};
+
+static const struct {
+	const char *name;
+	size_t off;
+} map_times[] = {
+	{ "X-M2M-RET", offsetof(struct pz_req, rqet) },
+	{ "X-M2M-RST", offsetof(struct pz_req, rset) },
+	{ "X-M2M-OET", offsetof(struct pz_req, oet) },
+};
+
+/* A time header: an absolute timestamp or a relative duration. */
+static int map_time(const char *v, int64_t *out)
+{
+	int64_t ms;
+
+	if (pz_time_parse(v, out) == PZ_OK)
+		return PZ_OK;
+	if (pz_duration_parse(v, &ms) == PZ_OK) {
+		*out = pz_time_now() + ms * 1000;
+		return PZ_OK;
+	}
+	return PZ_EINVAL;
+}
+
+static int map_auth(struct pz_req *req, const char *v)
+{
+	unsigned char dec[384];
+	char *colon;
+	long n;
+
+	if (!strncasecmp(v, "Bearer ", 7)) {
+		v += 7;
+		while (*v == ' ')
+			v++;
+		if (!*v)
+			return PZ_EINVAL;
+		req->auth = PZ_AUTH_SECRET;
+		req->secret = pz_arena_strdup(&req->arena, v);
+		return req->secret ? PZ_OK : PZ_ENOMEM;
+	}
+	if (!strncasecmp(v, "Basic ", 6)) {
+		v += 6;
+		while (*v == ' ')
+			v++;
+		n = pz_b64_decode(v, dec, sizeof(dec) - 1);
+		if (n <= 0)
+			return PZ_EINVAL;
+		dec[n] = '\0';
+		if (memchr(dec, '\0', (size_t)n))
+			return PZ_EINVAL;
+		colon = strchr((char *)dec, ':');
+		if (!colon || colon == (char *)dec || !colon[1])
+			return PZ_EINVAL;
+		*colon = '\0';
+		req->auth = PZ_AUTH_SECRET;
+		req->auth_id = pz_arena_strdup(&req->arena, (char *)dec);
+		req->secret = pz_arena_strdup(&req->arena, colon + 1);
+		return req->auth_id && req->secret ? PZ_OK : PZ_ENOMEM;
+	}
+	return PZ_EINVAL;
+}
+
+/* The oneM2M "to" for an HTTP path. */
+static const char *map_to(struct pz_req *req, const char *path)
+{
+	struct pz_arena *ar = &req->arena;
+
+	if (!strncmp(path, "/~/", 3))
+		return pz_arena_printf(ar, "/%s", path + 3);
+	if (!strncmp(path, "/_/", 3))
+		return pz_arena_printf(ar, "//%s", path + 3);
+	return pz_arena_strdup(ar, path[0] == '/' ? path + 1 : path);
+}
+
+static int map_op(const struct pz_http_in *in, struct pz_req *req, int ty,
+		  struct pz_http_out *out)
+{
+	const char *m = in->method ? in->method : "";
+
+	if (!strcmp(m, "GET")) {
+		req->op = PZ_OP_RETRIEVE;
+	} else if (!strcmp(m, "POST")) {
+		req->op = ty ? PZ_OP_CREATE : PZ_OP_NOTIFY;
+		req->ty = ty;
+	} else if (!strcmp(m, "PUT")) {
+		req->op = PZ_OP_UPDATE;
+	} else if (!strcmp(m, "DELETE")) {
+		req->op = PZ_OP_DELETE;
+	} else {
+		return map_fail(out, 405, 4005, "method %.16s is not part of "
+				"the oneM2M HTTP binding", m);
+	}
+	return PZ_OK;
+}
+
+int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
+		struct pz_http_out *out)
+{
+	const char *ct, *v;
+	char err[200];
+	bool bad_ty = false;
+	int ty = 0, fmt = PZ_FMT_JSON, rc;
+	size_t i;
+
+	out->accept = PZ_FMT_JSON;
+	out->ctype = "application/json";
+	out->status = 0;
+	out->rsc = 0;
+	out->msg[0] = '\0';
+	for (i = 0; i < sizeof(map_strings) / sizeof(map_strings[0]); i++) {
+		v = map_header(in, map_strings[i].name);
+		if (!v)
+			continue;
+		v = pz_arena_strdup(&req->arena, v);
+		if (!v)
+			return PZ_ENOMEM;
+		*(const char **)((char *)req + map_strings[i].off) = v;
+	}
+	req->to = map_to(req, in->path ? in->path : "/");
+	if (!req->to)
+		return PZ_ENOMEM;
+	for (i = 0; i < sizeof(map_times) / sizeof(map_times[0]); i++) {
+		v = map_header(in, map_times[i].name);
+		if (v && map_time(v, (int64_t *)((char *)req +
+						 map_times[i].off)) != PZ_OK)
+			return map_fail(out, 0, 4000, "invalid %s '%.40s'",
+					map_times[i].name, v);
+	}
+	if ((v = map_header(in, "X-M2M-EC"))) {
+		req->ec = atoi(v);
+		if (req->ec < 1 || req->ec > 255)
+			return map_fail(out, 0, 4000,
+					"invalid X-M2M-EC '%.20s'", v);
+	}
+	v = map_header(in, "Authorization");
+	if (v) {
+		rc = map_auth(req, v);
+		if (rc == PZ_ENOMEM)
+			return rc;
+		if (rc != PZ_OK)
+			return map_fail(out, 0, 4103, "malformed Authorization "
+					"header (use Bearer or Basic)");
+	}
+	v = map_header(in, "Accept");
+	if (!map_accepts_json(v))
+		return map_fail(out, 406, 5207, "cannot answer in '%.60s'; "
+				"plaza speaks application/json", v);
+	if (v && strstr(v, "vnd.onem2m-res+json"))
+		out->ctype = "application/vnd.onem2m-res+json";
+	for (i = 0; i < in->nargs; i++) {
+		rc = pz_req_param(req, in->args[i].name ? in->args[i].name : "",
+				  in->args[i].value, err, sizeof(err));
+		if (rc == PZ_ENOMEM)
+			return rc;
+		if (rc != PZ_OK)
+			return map_fail(out, 0, 4000, "%s", err);
+	}
+	ct = map_header(in, "Content-Type");
+	if (ct)
+		fmt = map_media(ct, &ty, &bad_ty);
+	if (bad_ty)
+		return map_fail(out, 0, 4000, "invalid resource type in "
+				"Content-Type '%.60s'", ct);
+	rc = map_op(in, req, ty, out);
+	if (rc != PZ_OK)
+		return rc;
+	if ((req->op == PZ_OP_CREATE || req->op == PZ_OP_UPDATE ||
+	     req->op == PZ_OP_NOTIFY) && !ct)
+		return map_fail(out, 0, 4015, "missing Content-Type");
+	if (ct && fmt < 0)
+		return map_fail(out, 0, 4015, "unsupported Content-Type "
+				"'%.60s'", ct);
+	return PZ_OK;
+}

@@ -1,0 +1,480 @@
+/*
+ * plazad.c - the plaza daemon: configuration, data directory, the event
+ * loop, and the modules wired together on it.
+ *
+ *   plazad [--config FILE] [--data DIR] [--listen ADDR:PORT]... [options]
+ *   plazad --test-config FILE
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plaza/pz_buf.h"
+#include "plaza/pz_conf.h"
+#include "plaza/pz_core.h"
+#include "plaza/pz_err.h"
+#include "plaza/pz_http.h"
+#include "plaza/pz_httpc.h"
+#include "plaza/pz_log.h"
+#include "plaza/pz_loop.h"
+#include "plaza/pz_mem.h"
+#include "plaza/pz_store.h"
+#include "plaza/pz_version.h"
+
+struct daemon {
+	struct pz_conf conf;
+	pz_loop *loop;
+	pz_store *store;
+	pz_core *core;
+	pz_http *http;
+	pz_httpc *httpc;
+	int sigfd;
+	struct pz_buf ports;     /* portfile contents */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: plazad [options]\n"
+		"  -c, --config FILE       read settings from FILE\n"
+		"  -d, --data DIR          data directory (default plaza-data)\n"
+		"  -l, --listen ADDR:PORT  HTTP address; repeat for more "
+		"(port 0 = any free port)\n"
+		"  -p, --portfile FILE     write 'http <port>' lines after "
+		"binding\n"
+		"      --cse-id ID         CSE-ID (default plaza-in)\n"
+		"      --cse-name NAME     CSEBase name (default plaza)\n"
+		"      --sp-id ID          SP-ID (default plaza.example)\n"
+		"      --admin ORIGINATOR  admin originator (default CAdmin)\n"
+		"      --trust-origin      compatibility mode: believe "
+		"X-M2M-Origin (labs only)\n"
+		"  -s, --set KEY=VALUE     any setting of the configuration file\n"
+		"      --log-level LEVEL   error, warn, info or debug\n"
+		"  -t, --test-config FILE  check FILE and exit\n"
+		"  -V, --version           print the version\n"
+		"  -h, --help              this text\n");
+}
+
+/* Write text to path atomically (temporary file, then rename). */
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+	char tmp[4096];
+	int fd;
+	ssize_t n, len = (ssize_t)strlen(text);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return PZ_EIO;
+	n = write(fd, text, (size_t)len);
+	if (n != len || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		return PZ_EIO;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return PZ_EIO;
+	}
+	return PZ_OK;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char p[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(p))
+		return PZ_EINVAL;
+	memcpy(p, dir, n + 1);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return PZ_EIO;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return PZ_EIO;
+	return PZ_OK;
+}
+
+enum { OPT_CSE_ID = 256, OPT_CSE_NAME, OPT_SP_ID, OPT_ADMIN, OPT_TRUST,
+       OPT_LOG_LEVEL };
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "data", required_argument, NULL, 'd' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "portfile", required_argument, NULL, 'p' },
+	{ "set", required_argument, NULL, 's' },
+	{ "test-config", required_argument, NULL, 't' },
+	{ "cse-id", required_argument, NULL, OPT_CSE_ID },
+	{ "cse-name", required_argument, NULL, OPT_CSE_NAME },
+	{ "sp-id", required_argument, NULL, OPT_SP_ID },
+	{ "admin", required_argument, NULL, OPT_ADMIN },
+	{ "trust-origin", no_argument, NULL, OPT_TRUST },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char short_opts[] = "c:d:l:p:s:t:Vh";
+
+/* Settings from the command line override the file. */
+static int apply_args(struct daemon *d, int argc, char **argv)
+{
+	struct pz_buf listen;
+	char err[300];
+	const char *key;
+	char *eq;
+	int opt, rc = PZ_OK;
+
+	pz_buf_init(&listen, 0);
+	optind = 1;
+	while (rc == PZ_OK &&
+	       (opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) !=
+	       -1) {
+		key = NULL;
+		switch (opt) {
+		case 'd': key = "data"; break;
+		case 'p': key = "portfile"; break;
+		case OPT_CSE_ID: key = "cse.id"; break;
+		case OPT_CSE_NAME: key = "cse.name"; break;
+		case OPT_SP_ID: key = "sp.id"; break;
+		case OPT_ADMIN: key = "admin"; break;
+		case OPT_LOG_LEVEL: key = "log.level"; break;
+		case OPT_TRUST:
+			rc = pz_conf_set(&d->conf, "auth.trust_origin", "true",
+					 err, sizeof(err));
+			break;
+		case 'l':
+			rc = pz_buf_addf(&listen, "%s%s", listen.len ? " " : "",
+					 optarg);
+			break;
+		case 's':
+			eq = strchr(optarg, '=');
+			if (!eq) {
+				snprintf(err, sizeof(err), "--set needs "
+					 "KEY=VALUE");
+				rc = PZ_EINVAL;
+				break;
+			}
+			*eq = '\0';
+			rc = pz_conf_set(&d->conf, optarg, eq + 1, err,
+					 sizeof(err));
+			*eq = '=';
+			break;
+		default:
+			break;
+		}
+		if (key && rc == PZ_OK)
+			rc = pz_conf_set(&d->conf, key, optarg, err,
+					 sizeof(err));
+	}
+	if (rc == PZ_OK && listen.len)
+		rc = pz_conf_set(&d->conf, "http.listen", listen.data, err,
+				 sizeof(err));
+	pz_buf_free(&listen);
+	if (rc != PZ_OK)
+		fprintf(stderr, "plazad: %s\n", err);
+	return rc;
+}
+
+static int load_config(struct daemon *d, int argc, char **argv,
+		       const char **test_path)
+{
+	const char *path = NULL;
+	char err[512];
+	int opt, rc;
+
+	*test_path = NULL;
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 't': *test_path = optarg; break;
+		case 'V':
+			printf("plazad %s\n", PZ_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case '?':
+			usage(stderr);
+			return PZ_EINVAL;
+		default:
+			break;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "plazad: unexpected argument '%s'\n",
+			argv[optind]);
+		return PZ_EINVAL;
+	}
+	if (*test_path)
+		path = *test_path;
+	rc = pz_conf_init(&d->conf);
+	if (rc == PZ_OK && path) {
+		rc = pz_conf_load(&d->conf, path, err, sizeof(err));
+		if (rc != PZ_OK)
+			fprintf(stderr, "plazad: %s\n", err);
+	}
+	if (rc == PZ_OK)
+		rc = apply_args(d, argc, argv);
+	if (rc == PZ_OK) {
+		rc = pz_conf_finish(&d->conf, err, sizeof(err));
+		if (rc != PZ_OK)
+			fprintf(stderr, "plazad: %s\n", err);
+	}
+	return rc;
+}
+
+/* The admin's credential: <data>/admin.token is its source of truth. */
+static int setup_admin(struct daemon *d)
+{
+	char path[4096], token[128] = "", *fresh = NULL;
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/admin.token", d->conf.data);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(token, sizeof(token), f))
+			token[0] = '\0';
+		fclose(f);
+		token[strcspn(token, "\r\n")] = '\0';
+	}
+	if (token[0]) {
+		rc = pz_store_begin(d->store);
+		if (rc == PZ_OK) {
+			rc = pz_core_set_credential(d->core, d->conf.admin,
+						    token);
+			rc = rc == PZ_OK ? pz_store_commit(d->store) :
+			     (pz_store_rollback(d->store), rc);
+		}
+		return rc;
+	}
+	/* No token file: make a new credential and write it down. */
+	rc = pz_store_begin(d->store);
+	if (rc == PZ_OK) {
+		rc = pz_store_cred_del(d->store, d->conf.admin);
+		rc = rc == PZ_OK ? pz_store_commit(d->store) :
+		     (pz_store_rollback(d->store), rc);
+	}
+	if (rc == PZ_OK)
+		rc = pz_core_admin_token(d->core, &fresh);
+	if (rc == PZ_OK && fresh) {
+		snprintf(token, sizeof(token), "%s\n", fresh);
+		rc = write_file(path, token, 0600);
+		if (rc != PZ_OK)
+			pz_log(PZ_ERROR, "plazad", "cannot write %s", path);
+	}
+	pz_free(fresh);
+	return rc;
+}
+
+static void on_signal(void *ud, int fd, unsigned ev)
+{
+	struct daemon *d = ud;
+	struct signalfd_siginfo si;
+
+	(void)ev;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			pz_log(PZ_INFO, "plazad", "SIGHUP: reopening the log");
+			pz_log_open(d->conf.log_file);
+			continue;
+		}
+		pz_log(PZ_INFO, "plazad", "signal %u: shutting down",
+		       si.ssi_signo);
+		pz_loop_stop(d->loop);
+	}
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		return PZ_EIO;
+	return pz_loop_io_add(d->loop, d->sigfd, PZ_IO_READ, on_signal, d);
+}
+
+static int start_http(struct daemon *d)
+{
+	struct pz_http_opts o = { 0 };
+	const char *p = d->conf.http_listen;
+	char addr[128];
+	int rc, port;
+
+	o.max_body = (size_t)d->conf.http_max_body;
+	o.max_conns = (unsigned)d->conf.http_max_conns;
+	o.timeout_s = (unsigned)d->conf.http_timeout;
+	o.limits = pz_codec_default_limits;
+	o.limits.max_bytes = (size_t)d->conf.http_max_body;
+	o.limits.max_depth = (int)d->conf.json_depth;
+	rc = pz_http_new(d->loop, d->core, &o, &d->http);
+	while (rc == PZ_OK && *p) {
+		size_t n = strcspn(p, " ,");
+
+		if (n && n < sizeof(addr)) {
+			memcpy(addr, p, n);
+			addr[n] = '\0';
+			rc = pz_http_listen(d->http, addr, &port);
+			if (rc == PZ_EINVAL)
+				fprintf(stderr, "plazad: bad listen address "
+					"'%s'\n", addr);
+			if (rc == PZ_OK) {
+				rc = pz_buf_addf(&d->ports, "http %d\n", port);
+				printf("plazad: oneM2M HTTP API on http://%s "
+				       "(CSE /%s, CSEBase '%s')\n",
+				       addr[0] == ':' ? "0.0.0.0" : addr,
+				       d->conf.cse_id, d->conf.cse_name);
+			}
+		}
+		p += n;
+		while (*p == ' ' || *p == ',')
+			p++;
+	}
+	if (rc == PZ_OK && *d->conf.portfile)
+		rc = write_file(d->conf.portfile, d->ports.data ? d->ports.data :
+				"", 0644);
+	fflush(stdout);
+	return rc;
+}
+
+static int start(struct daemon *d)
+{
+	struct pz_core_conf cc = { 0 };
+	struct pz_store_opts so = { 0 };
+	char poa[160];
+	int rc;
+
+	if (pz_log_open(d->conf.log_file) != PZ_OK) {
+		fprintf(stderr, "plazad: cannot open log %s\n",
+			d->conf.log_file);
+		return PZ_EIO;
+	}
+	pz_log_set_level(d->conf.log_level);
+	if (mkdir_p(d->conf.data) != PZ_OK) {
+		fprintf(stderr, "plazad: cannot create data directory %s: %s\n",
+			d->conf.data, strerror(errno));
+		return PZ_EIO;
+	}
+	rc = pz_loop_new(&d->loop);
+	if (rc == PZ_OK)
+		rc = setup_signals(d);
+	so.sync_full = !strcmp(d->conf.store_sync, "full");
+	so.cache_kb = d->conf.store_cache_kb;
+	if (rc == PZ_OK)
+		rc = pz_store_open(d->conf.store, &so, &d->store);
+	snprintf(poa, sizeof(poa), "http://%.120s", d->conf.http_listen);
+	poa[strcspn(poa, " ,")] = '\0';
+	cc.cse_id = d->conf.cse_id;
+	cc.cse_name = d->conf.cse_name;
+	cc.sp_id = d->conf.sp_id;
+	cc.admin = d->conf.admin;
+	cc.poa = poa;
+	cc.trust_origin = d->conf.trust_origin;
+	cc.open_registration = d->conf.reg_open;
+	cc.allowed_aes = d->conf.reg_allowed;
+	cc.max_results = d->conf.max_results;
+	cc.max_depth = d->conf.max_depth;
+	cc.default_lifetime_s = d->conf.lifetime;
+	cc.verify_timeout_ms = d->conf.notify_timeout;
+	cc.notify_queue_max = d->conf.notify_queue;
+	if (rc == PZ_OK)
+		rc = pz_core_new(&cc, d->store, d->loop, &d->core);
+	if (rc == PZ_OK)
+		rc = setup_admin(d);
+	if (rc == PZ_OK)
+		rc = pz_httpc_new(d->loop, (long)d->conf.notify_timeout,
+				  &d->httpc);
+	if (rc == PZ_OK)
+		rc = pz_core_add_sender(d->core, "http", pz_httpc_send,
+					d->httpc);
+	if (rc == PZ_OK)
+		rc = pz_core_add_sender(d->core, "https", pz_httpc_send,
+					d->httpc);
+	if (rc == PZ_OK)
+		rc = start_http(d);
+	if (rc == PZ_OK) {
+		if (d->conf.trust_origin)
+			pz_log(PZ_WARN, "plazad", "auth.trust_origin is on: "
+			       "X-M2M-Origin is believed without a credential; "
+			       "never use this in production");
+		pz_log(PZ_INFO, "plazad", "plazad %s ready: CSE /%s, store %s, "
+		       "admin token in %s/admin.token", PZ_VERSION,
+		       d->conf.cse_id, d->conf.store, d->conf.data);
+	}
+	return rc;
+}
+
+static void stop(struct daemon *d)
+{
+	pz_http_free(d->http);
+	pz_core_free(d->core);
+	pz_httpc_free(d->httpc);
+	pz_store_close(d->store);
+	if (d->sigfd >= 0) {
+		pz_loop_io_del(d->loop, d->sigfd);
+		close(d->sigfd);
+	}
+	pz_loop_free(d->loop);
+	pz_buf_free(&d->ports);
+	pz_conf_free(&d->conf);
+	pz_log_close();
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d;
+	const char *test_path;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.sigfd = -1;
+	pz_buf_init(&d.ports, 0);
+	json_set_alloc_funcs(pz_malloc, pz_free);
+	rc = load_config(&d, argc, argv, &test_path);
+	if (test_path) {
+		if (rc == PZ_OK)
+			printf("%s: configuration OK\n", test_path);
+		pz_conf_free(&d.conf);
+		return rc == PZ_OK ? 0 : 1;
+	}
+	if (rc != PZ_OK) {
+		pz_conf_free(&d.conf);
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = start(&d);
+	if (rc == PZ_OK)
+		rc = pz_loop_run(d.loop);
+	else
+		fprintf(stderr, "plazad: could not start: %s\n",
+			pz_strerror(rc));
+	stop(&d);
+	curl_global_cleanup();
+	return rc == PZ_OK ? 0 : 1;
+}

@@ -1,0 +1,705 @@
+/*
+ * sqlite.c - the embedded SQLite store backend (the default).
+ *
+ * One database file in WAL mode.  Prepared statements are created once at
+ * open and reused.  A committed batch is in the WAL before commit returns:
+ * with synchronous=NORMAL it survives a crash of plazad (kill -9), with
+ * store.sync=full (synchronous=FULL) also a power loss.
+ *
+ * The schema version lives in PRAGMA user_version; migrations run at open.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plaza/pz_err.h"
+#include "plaza/pz_log.h"
+#include "plaza/pz_mem.h"
+#include "plaza/pz_store.h"
+#include "plaza/pz_time.h"
+#include "store_int.h"
+
+#define SQL_SCHEMA_VERSION 1
+#define SQL_COLS "id,pid,ty,rn,ri,ct,lt,et,cs,cni,cbs,st,org"
+
+enum {
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVE, S_RELEASE, S_ROLLBACK_TO,
+	S_GET, S_GET_RI, S_GET_CHILD, S_NEWEST, S_OLDEST, S_INSERT, S_UPDATE,
+	S_ADJUST, S_REMOVE, S_CHILDREN, S_CHILDREN_DESC, S_CHILDREN_TY, S_COUNT, S_COUNT_ALL,
+	S_EXPIRED, S_CRED_PUT, S_CRED_GET, S_CRED_DEL, S_META_GET, S_META_PUT,
+	S_MAX
+};
+
+static const char *const sql_text[S_MAX] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVE] = "SAVEPOINT req",
+	[S_RELEASE] = "RELEASE req",
+	[S_ROLLBACK_TO] = "ROLLBACK TO req",
+	[S_GET] = "SELECT " SQL_COLS ",doc FROM res WHERE id=?1",
+	[S_GET_RI] = "SELECT " SQL_COLS ",doc FROM res WHERE ri=?1",
+	[S_GET_CHILD] = "SELECT " SQL_COLS ",doc FROM res WHERE pid=?1 AND "
+			"rn=?2",
+	[S_NEWEST] = "SELECT " SQL_COLS ",doc FROM res WHERE pid=?1 AND ty=?2 "
+		     "ORDER BY id DESC LIMIT 1",
+	[S_OLDEST] = "SELECT " SQL_COLS ",doc FROM res WHERE pid=?1 AND ty=?2 "
+		     "ORDER BY id ASC LIMIT 1",
+	[S_INSERT] = "INSERT INTO res(" SQL_COLS ",doc) VALUES(?1,?2,?3,?4,"
+		     "?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+	[S_UPDATE] = "UPDATE res SET lt=?2,et=?3,cni=?4,cbs=?5,st=?6,doc=?7 "
+		     "WHERE id=?1",
+	[S_ADJUST] = "UPDATE res SET cni=cni+?2,cbs=cbs+?3,st=st+?4,"
+		     "lt=CASE WHEN ?5>0 THEN ?5 ELSE lt END WHERE id=?1",
+	[S_REMOVE] = "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION ALL "
+		     "SELECT r.id FROM res r JOIN sub ON r.pid=sub.id) "
+		     "DELETE FROM res WHERE id IN sub",
+	[S_CHILDREN] = "SELECT " SQL_COLS ",CASE WHEN ?3 THEN doc END FROM res "
+		       "WHERE pid=?1 AND id>?2 ORDER BY id",
+	[S_CHILDREN_DESC] = "SELECT " SQL_COLS ",CASE WHEN ?3 THEN doc END "
+			    "FROM res WHERE pid=?1 AND (?2=0 OR id<?2) "
+			    "ORDER BY id DESC",
+	[S_CHILDREN_TY] = "SELECT " SQL_COLS ",CASE WHEN ?3 THEN doc END FROM "
+			  "res WHERE pid=?1 AND ty=?4 AND id>?2 ORDER BY id",
+	[S_COUNT] = "SELECT count(*) FROM res WHERE pid=?1 AND ty=?2",
+	[S_COUNT_ALL] = "SELECT count(*) FROM res WHERE pid=?1",
+	[S_EXPIRED] = "SELECT " SQL_COLS ",doc FROM res WHERE et IS NOT NULL "
+		      "AND et<=?1 ORDER BY et LIMIT ?2",
+	[S_CRED_PUT] = "INSERT OR REPLACE INTO cred(orig,hash,created) "
+		       "VALUES(?1,?2,?3)",
+	[S_CRED_GET] = "SELECT hash FROM cred WHERE orig=?1",
+	[S_CRED_DEL] = "DELETE FROM cred WHERE orig=?1",
+	[S_META_GET] = "SELECT v FROM meta WHERE k=?1",
+	[S_META_PUT] = "INSERT OR REPLACE INTO meta(k,v) VALUES(?1,?2)",
+};
+
+static const char sql_schema_v1[] =
+	"CREATE TABLE res("
+	" id INTEGER PRIMARY KEY,"   /* creation order, never reused */
+	" pid INTEGER NOT NULL,"     /* parent id, 0 for the CSEBase */
+	" ty INTEGER NOT NULL,"
+	" rn TEXT NOT NULL,"
+	" ri TEXT,"                  /* only where not derived from id */
+	" ct INTEGER NOT NULL,"
+	" lt INTEGER NOT NULL,"
+	" et INTEGER,"               /* NULL: never expires */
+	" cs INTEGER NOT NULL DEFAULT 0,"
+	" cni INTEGER NOT NULL DEFAULT 0,"
+	" cbs INTEGER NOT NULL DEFAULT 0,"
+	" st INTEGER NOT NULL DEFAULT 0,"
+	" org TEXT,"                 /* creator originator */
+	" doc TEXT NOT NULL);"
+	"CREATE UNIQUE INDEX res_name ON res(pid, rn);"
+	"CREATE INDEX res_type ON res(pid, ty);"
+	"CREATE UNIQUE INDEX res_ri ON res(ri) WHERE ri IS NOT NULL;"
+	"CREATE INDEX res_et ON res(et) WHERE et IS NOT NULL;"
+	"CREATE TABLE cred(orig TEXT PRIMARY KEY, hash BLOB NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);";
+
+struct sql_store {
+	struct pz_store base;        /* must be first */
+	sqlite3 *db;                 /* owned */
+	sqlite3_stmt *stmt[S_MAX];   /* owned, prepared at open */
+	int64_t saved_last_id;       /* last_id as stored in meta */
+};
+
+#define SQL(st) ((struct sql_store *)(st))
+
+static int sql_fail(struct sql_store *s, const char *what)
+{
+	pz_log(PZ_ERROR, "store", "sqlite %s: %s", what, sqlite3_errmsg(s->db));
+	return PZ_ESTORE;
+}
+
+/* Run a statement that returns no rows; reset it afterwards. */
+static int sql_step_done(struct sql_store *s, sqlite3_stmt *q,
+			 const char *what)
+{
+	int r = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (r == SQLITE_DONE || r == SQLITE_ROW)
+		return PZ_OK;
+	if ((r & 0xff) == SQLITE_CONSTRAINT)
+		return PZ_EEXIST;
+	return sql_fail(s, what);
+}
+
+static int sql_exec(struct sql_store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		pz_log(PZ_ERROR, "store", "sqlite: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return PZ_ESTORE;
+	}
+	return PZ_OK;
+}
+
+static char *sql_text_dup(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+
+	return t ? pz_strndup((const char *)t,
+			      (size_t)sqlite3_column_bytes(q, col)) : NULL;
+}
+
+/* Fill res from the current row (columns SQL_COLS, then doc). */
+static int sql_row(sqlite3_stmt *q, struct pz_res *res)
+{
+	pz_res_clear(res);
+	res->id = sqlite3_column_int64(q, 0);
+	res->pid = sqlite3_column_int64(q, 1);
+	res->ty = sqlite3_column_int(q, 2);
+	res->rn = sql_text_dup(q, 3);
+	if (sqlite3_column_type(q, 4) != SQLITE_NULL)
+		res->ri = sql_text_dup(q, 4);
+	res->ct = sqlite3_column_int64(q, 5);
+	res->lt = sqlite3_column_int64(q, 6);
+	res->et = sqlite3_column_type(q, 7) == SQLITE_NULL ?
+		  PZ_TIME_NEVER : sqlite3_column_int64(q, 7);
+	res->cs = sqlite3_column_int64(q, 8);
+	res->cni = sqlite3_column_int64(q, 9);
+	res->cbs = sqlite3_column_int64(q, 10);
+	res->st = sqlite3_column_int64(q, 11);
+	if (sqlite3_column_type(q, 12) != SQLITE_NULL)
+		res->org = sql_text_dup(q, 12);
+	if (sqlite3_column_type(q, 13) != SQLITE_NULL)
+		res->doc_text = sql_text_dup(q, 13);
+	if (!res->rn || (sqlite3_column_type(q, 4) != SQLITE_NULL && !res->ri) ||
+	    (sqlite3_column_type(q, 12) != SQLITE_NULL && !res->org) ||
+	    (sqlite3_column_type(q, 13) != SQLITE_NULL && !res->doc_text)) {
+		pz_res_clear(res);
+		return PZ_ENOMEM;
+	}
+	return PZ_OK;
+}
+
+/* Step a one-row lookup into out. */
+static int sql_get_one(struct sql_store *s, sqlite3_stmt *q,
+		       struct pz_res *out)
+{
+	int r = sqlite3_step(q), rc;
+
+	if (r == SQLITE_ROW)
+		rc = sql_row(q, out);
+	else if (r == SQLITE_DONE)
+		rc = PZ_ENOTFOUND;
+	else
+		rc = sql_fail(s, "lookup");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+static int sql_migrate(struct sql_store *s)
+{
+	sqlite3_stmt *q;
+	int version = 0, rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL))
+		return sql_fail(s, "user_version");
+	if (sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (version == SQL_SCHEMA_VERSION)
+		return PZ_OK;
+	if (version > SQL_SCHEMA_VERSION) {
+		pz_log(PZ_ERROR, "store", "database schema %d is newer than "
+		       "this plazad (%d); refusing to open", version,
+		       SQL_SCHEMA_VERSION);
+		return PZ_ESTORE;
+	}
+	/* version 0: a new database (or one that is not ours). */
+	rc = sql_exec(s, "BEGIN IMMEDIATE");
+	if (rc == PZ_OK)
+		rc = sql_exec(s, sql_schema_v1);
+	if (rc == PZ_OK)
+		rc = sql_exec(s, "PRAGMA user_version=1; COMMIT");
+	if (rc != PZ_OK)
+		sql_exec(s, "ROLLBACK");
+	return rc;
+}
+
+static int sql_load_last_id(struct sql_store *s)
+{
+	sqlite3_stmt *q;
+	int64_t max_id = 0, meta_id = 0;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM res", -1, &q, NULL))
+		return sql_fail(s, "max id");
+	if (sqlite3_step(q) == SQLITE_ROW)
+		max_id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (s->base.ops->meta_get(&s->base, "last_id", &v) == PZ_OK) {
+		meta_id = strtoll(v, NULL, 10);
+		pz_free(v);
+	}
+	s->base.last_id = max_id > meta_id ? max_id : meta_id;
+	s->saved_last_id = meta_id;
+	return PZ_OK;
+}
+
+static void sql_close(pz_store *st)
+{
+	struct sql_store *s = SQL(st);
+
+	for (int i = 0; i < S_MAX; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	pz_free(s);
+}
+
+static int sql_open(const char *path, const struct pz_store_opts *opts,
+		    pz_store **out)
+{
+	struct sql_store *s;
+	char pragmas[256];
+	int rc = PZ_OK;
+
+	s = pz_calloc(1, sizeof(*s));
+	if (!s)
+		return PZ_ENOMEM;
+	s->base.ops = &pz_store__sqlite_ops;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		pz_log(PZ_ERROR, "store", "cannot open %s: %s", path,
+		       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		rc = PZ_EIO;
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, opts && opts->busy_ms ?
+			     (int)opts->busy_ms : 5000);
+	snprintf(pragmas, sizeof(pragmas),
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
+		 "PRAGMA cache_size=-%lld; PRAGMA temp_store=MEMORY;"
+		 "PRAGMA foreign_keys=OFF;",
+		 opts && opts->sync_full ? "FULL" : "NORMAL",
+		 (long long)(opts && opts->cache_kb ? opts->cache_kb : 32768));
+	rc = sql_exec(s, pragmas);
+	if (rc == PZ_OK)
+		rc = sql_migrate(s);
+	for (int i = 0; rc == PZ_OK && i < S_MAX; i++) {
+		if (sqlite3_prepare_v3(s->db, sql_text[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+				       NULL) != SQLITE_OK)
+			rc = sql_fail(s, sql_text[i]);
+	}
+	if (rc == PZ_OK)
+		rc = sql_load_last_id(s);
+out:
+	if (rc != PZ_OK) {
+		sql_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return PZ_OK;
+}
+
+static int sql_simple(pz_store *st, int which)
+{
+	return sql_step_done(SQL(st), SQL(st)->stmt[which], sql_text[which]);
+}
+
+static int sql_begin(pz_store *st)
+{
+	return sql_simple(st, S_BEGIN);
+}
+
+static int sql_meta_put(pz_store *st, const char *key, const char *val);
+
+static int sql_commit(pz_store *st)
+{
+	struct sql_store *s = SQL(st);
+	char v[32];
+	int rc;
+
+	/* Persist the id high-water mark so ids are never reused even when
+	 * the newest rows are deleted before a restart. */
+	if (s->base.last_id > s->saved_last_id) {
+		snprintf(v, sizeof(v), "%lld", (long long)s->base.last_id);
+		rc = sql_meta_put(st, "last_id", v);
+		if (rc != PZ_OK)
+			return rc;
+	}
+	rc = sql_simple(st, S_COMMIT);
+	if (rc == PZ_OK)
+		s->saved_last_id = s->base.last_id;
+	return rc;
+}
+
+static int sql_rollback(pz_store *st)
+{
+	return sql_simple(st, S_ROLLBACK);
+}
+
+static int sql_savepoint(pz_store *st)
+{
+	return sql_simple(st, S_SAVE);
+}
+
+static int sql_release(pz_store *st)
+{
+	return sql_simple(st, S_RELEASE);
+}
+
+static int sql_rollback_to(pz_store *st)
+{
+	int rc = sql_simple(st, S_ROLLBACK_TO);
+
+	/* ROLLBACK TO keeps the savepoint open; close it. */
+	if (rc == PZ_OK)
+		rc = sql_simple(st, S_RELEASE);
+	return rc;
+}
+
+static int sql_get(pz_store *st, int64_t id, struct pz_res *out)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_GET];
+
+	sqlite3_bind_int64(q, 1, id);
+	return sql_get_one(SQL(st), q, out);
+}
+
+static int sql_get_ri(pz_store *st, const char *ri, struct pz_res *out)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_GET_RI];
+
+	sqlite3_bind_text(q, 1, ri, -1, SQLITE_STATIC);
+	return sql_get_one(SQL(st), q, out);
+}
+
+static int sql_get_child(pz_store *st, int64_t pid, const char *rn,
+			 struct pz_res *out)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_GET_CHILD];
+
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_text(q, 2, rn, -1, SQLITE_STATIC);
+	return sql_get_one(SQL(st), q, out);
+}
+
+static int sql_edge(pz_store *st, int64_t pid, int ty, bool newest,
+		    struct pz_res *out)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[newest ? S_NEWEST : S_OLDEST];
+
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int(q, 2, ty);
+	return sql_get_one(SQL(st), q, out);
+}
+
+static int sql_insert(pz_store *st, struct pz_res *res)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_INSERT];
+	char *text = res->doc_text;
+	int64_t id = res->id;
+	int rc;
+
+	if (!text) {
+		text = json_dumps(res->doc ? res->doc : json_object(),
+				  JSON_COMPACT);
+		if (!text)
+			return PZ_ENOMEM;
+	}
+	if (!id)
+		id = st->last_id + 1;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, res->pid);
+	sqlite3_bind_int(q, 3, res->ty);
+	sqlite3_bind_text(q, 4, res->rn, -1, SQLITE_STATIC);
+	if (res->ri)
+		sqlite3_bind_text(q, 5, res->ri, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 5);
+	sqlite3_bind_int64(q, 6, res->ct);
+	sqlite3_bind_int64(q, 7, res->lt);
+	if (res->et == PZ_TIME_NEVER)
+		sqlite3_bind_null(q, 8);
+	else
+		sqlite3_bind_int64(q, 8, res->et);
+	sqlite3_bind_int64(q, 9, res->cs);
+	sqlite3_bind_int64(q, 10, res->cni);
+	sqlite3_bind_int64(q, 11, res->cbs);
+	sqlite3_bind_int64(q, 12, res->st);
+	if (res->org)
+		sqlite3_bind_text(q, 13, res->org, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 13);
+	sqlite3_bind_text(q, 14, text, -1, SQLITE_STATIC);
+	rc = sql_step_done(s, q, "insert");
+	if (text != res->doc_text)
+		pz_free(text);  /* jansson allocates through pz_malloc */
+	if (rc == PZ_OK) {
+		res->id = id;
+		if (id > st->last_id)
+			st->last_id = id;
+	}
+	return rc;
+}
+
+static int sql_update(pz_store *st, struct pz_res *res)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_UPDATE];
+	char *text = res->doc ? json_dumps(res->doc, JSON_COMPACT) :
+		     res->doc_text;
+	int rc;
+
+	if (!text)
+		return res->doc ? PZ_ENOMEM : PZ_EINVAL;
+	sqlite3_bind_int64(q, 1, res->id);
+	sqlite3_bind_int64(q, 2, res->lt);
+	if (res->et == PZ_TIME_NEVER)
+		sqlite3_bind_null(q, 3);
+	else
+		sqlite3_bind_int64(q, 3, res->et);
+	sqlite3_bind_int64(q, 4, res->cni);
+	sqlite3_bind_int64(q, 5, res->cbs);
+	sqlite3_bind_int64(q, 6, res->st);
+	sqlite3_bind_text(q, 7, text, -1, SQLITE_STATIC);
+	rc = sql_step_done(s, q, "update");
+	if (text != res->doc_text)
+		pz_free(text);
+	if (rc == PZ_OK && sqlite3_changes(s->db) == 0)
+		rc = PZ_ENOTFOUND;
+	return rc;
+}
+
+static int sql_adjust(pz_store *st, int64_t id, int64_t dcni, int64_t dcbs,
+		      int64_t dst, int64_t lt)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_ADJUST];
+	int rc;
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, dcni);
+	sqlite3_bind_int64(q, 3, dcbs);
+	sqlite3_bind_int64(q, 4, dst);
+	sqlite3_bind_int64(q, 5, lt);
+	rc = sql_step_done(s, q, "adjust");
+	if (rc == PZ_OK && sqlite3_changes(s->db) == 0)
+		rc = PZ_ENOTFOUND;
+	return rc;
+}
+
+static int sql_remove(pz_store *st, int64_t id)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_REMOVE];
+
+	sqlite3_bind_int64(q, 1, id);
+	return sql_step_done(SQL(st), q, "remove");
+}
+
+/* Iterate the rows of q into cb. */
+static int sql_iterate(struct sql_store *s, sqlite3_stmt *q,
+		       pz_store_each_cb cb, void *ud)
+{
+	struct pz_res res;
+	int r, rc = PZ_OK;
+
+	pz_res_init(&res);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = sql_row(q, &res);
+		if (rc != PZ_OK || cb(ud, &res))
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = sql_fail(s, "scan");
+	pz_res_clear(&res);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+/* The general (deep or typed) search: a recursive walk built per call. */
+static int sql_find_deep(struct sql_store *s, const struct pz_store_q *q,
+			 pz_store_each_cb cb, void *ud)
+{
+	char sql[1024], types[512] = "";
+	sqlite3_stmt *stmt;
+	size_t off = 0;
+	int rc;
+
+	for (int i = 0; i < q->nty && off < sizeof(types) - 16; i++)
+		off += (size_t)snprintf(types + off, sizeof(types) - off,
+					"%s%d", i ? "," : "", q->ty[i]);
+	snprintf(sql, sizeof(sql),
+		 "WITH RECURSIVE sub(id, d) AS (SELECT id, 1 FROM res WHERE "
+		 "pid=?1 UNION ALL SELECT r.id, sub.d+1 FROM res r JOIN sub ON "
+		 "r.pid=sub.id WHERE ?2=0 OR sub.d<?2) "
+		 "SELECT " SQL_COLS ",CASE WHEN ?3 THEN doc END FROM sub "
+		 "JOIN res USING(id) %s%s%s ORDER BY %s",
+		 q->nty ? "WHERE ty IN (" : "", types, q->nty ? ")" : "",
+		 q->lvl == 1 ? (q->newest_first ? "id DESC" : "id") : "d, id");
+	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return sql_fail(s, "find");
+	sqlite3_bind_int64(stmt, 1, q->root);
+	sqlite3_bind_int64(stmt, 2, q->lvl);
+	sqlite3_bind_int(stmt, 3, q->with_doc);
+	rc = sql_iterate(s, stmt, cb, ud);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int sql_find(pz_store *st, const struct pz_store_q *q,
+		    pz_store_each_cb cb, void *ud)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *stmt;
+
+	if (q->lvl != 1 || q->nty > 1 || (q->nty == 1 && q->newest_first))
+		return sql_find_deep(s, q, cb, ud);
+	stmt = s->stmt[q->nty ? S_CHILDREN_TY : q->newest_first ?
+		       S_CHILDREN_DESC : S_CHILDREN];
+	if (q->nty)
+		sqlite3_bind_int(stmt, 4, q->ty[0]);
+	sqlite3_bind_int64(stmt, 1, q->root);
+	sqlite3_bind_int64(stmt, 2, q->after_id);
+	sqlite3_bind_int(stmt, 3, q->with_doc);
+	return sql_iterate(s, stmt, cb, ud);
+}
+
+static int sql_count(pz_store *st, int64_t pid, int ty, int64_t *n)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[ty ? S_COUNT : S_COUNT_ALL];
+	int r;
+
+	sqlite3_bind_int64(q, 1, pid);
+	if (ty)
+		sqlite3_bind_int(q, 2, ty);
+	r = sqlite3_step(q);
+	*n = r == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return r == SQLITE_ROW ? PZ_OK : sql_fail(s, "count");
+}
+
+static int sql_expired(pz_store *st, int64_t now, int64_t limit,
+		       pz_store_each_cb cb, void *ud)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_EXPIRED];
+
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, limit);
+	return sql_iterate(SQL(st), q, cb, ud);
+}
+
+static int sql_cred_put(pz_store *st, const char *orig, const uint8_t *hash,
+			size_t len)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_CRED_PUT];
+
+	sqlite3_bind_text(q, 1, orig, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, hash, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, pz_time_now());
+	return sql_step_done(SQL(st), q, "cred put");
+}
+
+static int sql_cred_get(pz_store *st, const char *orig, uint8_t *hash,
+			size_t *len)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_CRED_GET];
+	int r, rc = PZ_OK;
+
+	sqlite3_bind_text(q, 1, orig, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(q, 0);
+
+		if (n > *len) {
+			rc = PZ_ETOOBIG;
+		} else {
+			memcpy(hash, sqlite3_column_blob(q, 0), n);
+			*len = n;
+		}
+	} else {
+		rc = r == SQLITE_DONE ? PZ_ENOTFOUND : sql_fail(s, "cred get");
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+static int sql_cred_del(pz_store *st, const char *orig)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_CRED_DEL];
+
+	sqlite3_bind_text(q, 1, orig, -1, SQLITE_STATIC);
+	return sql_step_done(SQL(st), q, "cred del");
+}
+
+static int sql_meta_get(pz_store *st, const char *key, char **val)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_META_GET];
+	int r, rc;
+
+	if (!q) {
+		/* During open, before statements exist. */
+		if (sqlite3_prepare_v2(s->db, sql_text[S_META_GET], -1, &q,
+				       NULL))
+			return sql_fail(s, "meta");
+	}
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		*val = sql_text_dup(q, 0);
+		rc = *val ? PZ_OK : PZ_ENOMEM;
+	} else {
+		rc = r == SQLITE_DONE ? PZ_ENOTFOUND : sql_fail(s, "meta get");
+	}
+	if (q == s->stmt[S_META_GET]) {
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+	} else {
+		sqlite3_finalize(q);
+	}
+	return rc;
+}
+
+static int sql_meta_put(pz_store *st, const char *key, const char *val)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_META_PUT];
+
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, val, -1, SQLITE_STATIC);
+	return sql_step_done(SQL(st), q, "meta put");
+}
+
+const struct pz_store_ops pz_store__sqlite_ops = {
+	.scheme = "sqlite",
+	.open = sql_open,
+	.close = sql_close,
+	.begin = sql_begin,
+	.commit = sql_commit,
+	.rollback = sql_rollback,
+	.savepoint = sql_savepoint,
+	.release = sql_release,
+	.rollback_to = sql_rollback_to,
+	.get = sql_get,
+	.get_ri = sql_get_ri,
+	.get_child = sql_get_child,
+	.edge = sql_edge,
+	.insert = sql_insert,
+	.update = sql_update,
+	.adjust = sql_adjust,
+	.remove = sql_remove,
+	.find = sql_find,
+	.count = sql_count,
+	.expired = sql_expired,
+	.cred_put = sql_cred_put,
+	.cred_get = sql_cred_get,
+	.cred_del = sql_cred_del,
+	.meta_get = sql_meta_get,
+	.meta_put = sql_meta_put,
+};
