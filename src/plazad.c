@@ -31,6 +31,7 @@
 
 struct daemon {
 	struct pz_conf conf;
+	const char *conf_path;   /* the configuration file, if any */
 	pz_loop *loop;
 	pz_store *store;
 	pz_core *core;
@@ -38,6 +39,7 @@ struct daemon {
 	pz_httpc *httpc;
 	int sigfd;
 	struct pz_buf ports;     /* portfile contents */
+	struct pz_buf poa;       /* the CSE's points of access */
 };
 
 static void usage(FILE *f)
@@ -59,6 +61,7 @@ static void usage(FILE *f)
 		"  -s, --set KEY=VALUE     any setting of the configuration file\n"
 		"      --log-level LEVEL   error, warn, info or debug\n"
 		"  -t, --test-config FILE  check FILE and exit\n"
+		"      --config-doc        print the configuration reference\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this text\n");
 }
@@ -110,7 +113,7 @@ static int mkdir_p(const char *dir)
 }
 
 enum { OPT_CSE_ID = 256, OPT_CSE_NAME, OPT_SP_ID, OPT_ADMIN, OPT_TRUST,
-       OPT_LOG_LEVEL };
+       OPT_LOG_LEVEL, OPT_CONFIG_DOC };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -125,6 +128,7 @@ static const struct option long_opts[] = {
 	{ "admin", required_argument, NULL, OPT_ADMIN },
 	{ "trust-origin", no_argument, NULL, OPT_TRUST },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "config-doc", no_argument, NULL, OPT_CONFIG_DOC },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -212,6 +216,9 @@ static int load_config(struct daemon *d, int argc, char **argv,
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case OPT_CONFIG_DOC:
+			pz_conf_markdown(stdout);
+			exit(0);
 		case '?':
 			usage(stderr);
 			return PZ_EINVAL;
@@ -226,6 +233,7 @@ static int load_config(struct daemon *d, int argc, char **argv,
 	}
 	if (*test_path)
 		path = *test_path;
+	d->conf_path = path;
 	rc = pz_conf_init(&d->conf);
 	if (rc == PZ_OK && path) {
 		rc = pz_conf_load(&d->conf, path, err, sizeof(err));
@@ -286,6 +294,28 @@ static int setup_admin(struct daemon *d)
 	return rc;
 }
 
+/* SIGHUP: reopen the log (for rotation) and apply the reloadable
+ * settings of the configuration file again. */
+static void reload(struct daemon *d)
+{
+	struct pz_conf fresh;
+	char err[512];
+
+	pz_log_open(d->conf.log_file);
+	if (!d->conf_path)
+		return;
+	if (pz_conf_init(&fresh) != PZ_OK)
+		return;
+	if (pz_conf_load(&fresh, d->conf_path, err, sizeof(err)) != PZ_OK) {
+		pz_log(PZ_WARN, "plazad", "SIGHUP: %s; keeping the running "
+		       "settings", err);
+	} else if (pz_log_set_level(fresh.log_level) == PZ_OK) {
+		pz_log(PZ_INFO, "plazad", "SIGHUP: log.level is %s",
+		       fresh.log_level);
+	}
+	pz_conf_free(&fresh);
+}
+
 static void on_signal(void *ud, int fd, unsigned ev)
 {
 	struct daemon *d = ud;
@@ -294,8 +324,7 @@ static void on_signal(void *ud, int fd, unsigned ev)
 	(void)ev;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			pz_log(PZ_INFO, "plazad", "SIGHUP: reopening the log");
-			pz_log_open(d->conf.log_file);
+			reload(d);
 			continue;
 		}
 		pz_log(PZ_INFO, "plazad", "signal %u: shutting down",
@@ -318,6 +347,24 @@ static int setup_signals(struct daemon *d)
 	if (d->sigfd < 0)
 		return PZ_EIO;
 	return pz_loop_io_add(d->loop, d->sigfd, PZ_IO_READ, on_signal, d);
+}
+
+/* "http://host:port" with the bound port; wildcard hosts become the
+ * loopback address (the operator configures the public name later). */
+static int http_poa(struct daemon *d, const char *addr, int port)
+{
+	const char *colon = addr[0] == '[' ? strchr(addr, ']') :
+			    strrchr(addr, ':');
+	int n = colon ? (int)(colon - addr) + (addr[0] == '[') : 0;
+
+	if (n == 0 || !strncmp(addr, "0.0.0.0", 7))
+		return pz_buf_addf(&d->poa, "%shttp://127.0.0.1:%d",
+				   d->poa.len ? " " : "", port);
+	if (!strncmp(addr, "[::]", 4))
+		return pz_buf_addf(&d->poa, "%shttp://[::1]:%d",
+				   d->poa.len ? " " : "", port);
+	return pz_buf_addf(&d->poa, "%shttp://%.*s:%d", d->poa.len ? " " : "",
+			   n, addr, port);
 }
 
 static int start_http(struct daemon *d)
@@ -344,11 +391,12 @@ static int start_http(struct daemon *d)
 			if (rc == PZ_EINVAL)
 				fprintf(stderr, "plazad: bad listen address "
 					"'%s'\n", addr);
+			if (rc == PZ_OK)
+				rc = http_poa(d, addr, port);
 			if (rc == PZ_OK) {
 				rc = pz_buf_addf(&d->ports, "http %d\n", port);
-				printf("plazad: oneM2M HTTP API on http://%s "
-				       "(CSE /%s, CSEBase '%s')\n",
-				       addr[0] == ':' ? "0.0.0.0" : addr,
+				printf("plazad: oneM2M HTTP API on %s port %d "
+				       "(CSE /%s, CSEBase '%s')\n", addr, port,
 				       d->conf.cse_id, d->conf.cse_name);
 			}
 		}
@@ -356,6 +404,8 @@ static int start_http(struct daemon *d)
 		while (*p == ' ' || *p == ',')
 			p++;
 	}
+	if (rc == PZ_OK)
+		rc = pz_core_set_poa(d->core, d->poa.data ? d->poa.data : "");
 	if (rc == PZ_OK && *d->conf.portfile)
 		rc = write_file(d->conf.portfile, d->ports.data ? d->ports.data :
 				"", 0644);
@@ -367,7 +417,6 @@ static int start(struct daemon *d)
 {
 	struct pz_core_conf cc = { 0 };
 	struct pz_store_opts so = { 0 };
-	char poa[160];
 	int rc;
 
 	if (pz_log_open(d->conf.log_file) != PZ_OK) {
@@ -388,13 +437,10 @@ static int start(struct daemon *d)
 	so.cache_kb = d->conf.store_cache_kb;
 	if (rc == PZ_OK)
 		rc = pz_store_open(d->conf.store, &so, &d->store);
-	snprintf(poa, sizeof(poa), "http://%.120s", d->conf.http_listen);
-	poa[strcspn(poa, " ,")] = '\0';
 	cc.cse_id = d->conf.cse_id;
 	cc.cse_name = d->conf.cse_name;
 	cc.sp_id = d->conf.sp_id;
 	cc.admin = d->conf.admin;
-	cc.poa = poa;
 	cc.trust_origin = d->conf.trust_origin;
 	cc.open_registration = d->conf.reg_open;
 	cc.allowed_aes = d->conf.reg_allowed;
@@ -442,6 +488,7 @@ static void stop(struct daemon *d)
 	}
 	pz_loop_free(d->loop);
 	pz_buf_free(&d->ports);
+	pz_buf_free(&d->poa);
 	pz_conf_free(&d->conf);
 	pz_log_close();
 }
@@ -455,6 +502,7 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.sigfd = -1;
 	pz_buf_init(&d.ports, 0);
+	pz_buf_init(&d.poa, 0);
 	json_set_alloc_funcs(pz_malloc, pz_free);
 	rc = load_config(&d, argc, argv, &test_path);
 	if (test_path) {

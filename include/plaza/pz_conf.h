@@ -93,6 +93,9 @@ int pz_conf_finish(struct pz_conf *c, char *err, size_t errlen);
 /* pz_conf_template - write a commented configuration file to f. */
 void pz_conf_template(FILE *f);
 
+/* pz_conf_markdown - write the reference table (docs/configuration.md). */
+void pz_conf_markdown(FILE *f);
+
 /* pz_conf_show - write the effective value of every setting to f. */
 void pz_conf_show(const struct pz_conf *c, FILE *f);
 

@@ -90,6 +90,12 @@ int pz_core_admin_token(pz_core *core, char **token);
 int pz_core_set_credential(pz_core *core, const char *orig,
 			   const char *secret);
 
+/*
+ * pz_core_set_poa - record the CSE's points of access (space-separated
+ * URLs, as bound at start) in the CSEBase.  PZ_OK, PZ_ENOMEM, PZ_ESTORE.
+ */
+int pz_core_set_poa(pz_core *core, const char *urls);
+
 /* pz_core_flush - commit the open batch now and complete its requests
  * (normally done by the loop hook before the loop sleeps). */
 void pz_core_flush(pz_core *core);

@@ -1018,6 +1018,44 @@ static int core_create_cb(pz_core *core)
 	return rc;
 }
 
+int pz_core_set_poa(pz_core *core, const char *urls)
+{
+	struct pz_res cb;
+	json_t *list, *doc;
+	const char *p = urls;
+	int rc;
+
+	list = json_array();
+	if (!list)
+		return PZ_ENOMEM;
+	while (*p) {
+		size_t n = strcspn(p, " ,");
+
+		if (n && json_array_append_new(list, json_stringn(p, n))) {
+			json_decref(list);
+			return PZ_ENOMEM;
+		}
+		p += n;
+		while (*p == ' ' || *p == ',')
+			p++;
+	}
+	pz_res_init(&cb);
+	rc = pz_store_get(core->store, core->cb_id, &cb);
+	doc = rc == PZ_OK ? pz_res_doc(&cb) : NULL;
+	if (rc == PZ_OK && (!doc || json_object_set(doc, "poa", list)))
+		rc = PZ_ENOMEM;
+	json_decref(list);
+	if (rc == PZ_OK)
+		rc = pz_store_begin(core->store);
+	if (rc == PZ_OK) {
+		rc = pz_store_update(core->store, &cb);
+		rc = rc == PZ_OK ? pz_store_commit(core->store) :
+		     (pz_store_rollback(core->store), rc);
+	}
+	pz_res_clear(&cb);
+	return rc;
+}
+
 static int core_copy_conf(pz_core *core, const struct pz_core_conf *conf)
 {
 	core->conf = *conf;

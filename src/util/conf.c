@@ -386,3 +386,47 @@ void pz_conf_show(const struct pz_conf *c, FILE *f)
 		fprintf(f, "%-22s = %s\n", conf_rows[i].name, v);
 	}
 }
+
+void pz_conf_markdown(FILE *f)
+{
+	static const char *const types[] = { "string", "integer", "boolean",
+					     "choice" };
+
+	fprintf(f, "# plazad configuration reference\n\n"
+		"Generated from the configuration table in src/util/conf.c by "
+		"`plazad --config-doc`; do not edit by hand.\n\n"
+		"A configuration file holds `key = value` lines; `#` starts a "
+		"comment and values may be double-quoted.  Every key can also "
+		"be given on the command line as `--set key=value`.  "
+		"`plazad --test-config FILE` checks a file; `plaza init DIR` "
+		"writes a commented one.\n\n"
+		"| key | type | default | bounds / choices | reload | meaning |\n"
+		"| --- | --- | --- | --- | --- | --- |\n");
+	for (size_t i = 0; i < CONF_N; i++) {
+		const struct pz_conf_row *r = &conf_rows[i];
+		char bounds[64] = "";
+
+		if (r->type == PZ_CONF_INT) {
+			snprintf(bounds, sizeof(bounds), "%lld .. %lld",
+				 (long long)r->min, (long long)r->max);
+		} else if (r->type == PZ_CONF_ENUM) {
+			/* '|' would split the markdown cell. */
+			size_t o = 0;
+
+			for (const char *p = r->choices;
+			     *p && o < sizeof(bounds) - 3; p++) {
+				if (*p == '|') {
+					bounds[o++] = ',';
+					bounds[o++] = ' ';
+				} else {
+					bounds[o++] = *p;
+				}
+			}
+			bounds[o] = '\0';
+		}
+		fprintf(f, "| `%s` | %s | %s%s%s | %s | %s | %s |\n", r->name,
+			types[r->type], *r->def ? "`" : "", *r->def ? r->def :
+			"(empty)", *r->def ? "`" : "", bounds,
+			r->reloadable ? "SIGHUP" : "restart", r->doc);
+	}
+}
