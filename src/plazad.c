@@ -5,7 +5,6 @@
  *   plazad [--config FILE] [--data DIR] [--listen ADDR:PORT]... [options]
  *   plazad --test-config FILE
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -250,7 +249,8 @@ static int load_config(struct daemon *d, int argc, char **argv,
 	return rc;
 }
 
-/* The admin's credential: <data>/admin.token is its source of truth. */
+/* The admin's credential: <data>/admin.token is its source of truth; a
+ * missing file gets a fresh secret. */
 static int setup_admin(struct daemon *d)
 {
 	char path[4096], token[128] = "", *fresh = NULL;
@@ -265,32 +265,26 @@ static int setup_admin(struct daemon *d)
 		fclose(f);
 		token[strcspn(token, "\r\n")] = '\0';
 	}
-	if (token[0]) {
-		rc = pz_store_begin(d->store);
-		if (rc == PZ_OK) {
-			rc = pz_core_set_credential(d->core, d->conf.admin,
-						    token);
-			rc = rc == PZ_OK ? pz_store_commit(d->store) :
-			     (pz_store_rollback(d->store), rc);
-		}
-		return rc;
-	}
-	/* No token file: make a new credential and write it down. */
-	rc = pz_store_begin(d->store);
-	if (rc == PZ_OK) {
-		rc = pz_store_cred_del(d->store, d->conf.admin);
-		rc = rc == PZ_OK ? pz_store_commit(d->store) :
-		     (pz_store_rollback(d->store), rc);
-	}
-	if (rc == PZ_OK)
-		rc = pz_core_admin_token(d->core, &fresh);
-	if (rc == PZ_OK && fresh) {
+	if (!token[0]) {
+		fresh = pz_core_new_secret();
+		if (!fresh)
+			return PZ_ENOMEM;
 		snprintf(token, sizeof(token), "%s\n", fresh);
 		rc = write_file(path, token, 0600);
-		if (rc != PZ_OK)
+		if (rc != PZ_OK) {
 			pz_log(PZ_ERROR, "plazad", "cannot write %s", path);
+			pz_free(fresh);
+			return rc;
+		}
+		token[strcspn(token, "\n")] = '\0';
+		pz_log(PZ_INFO, "plazad", "new admin credential in %s", path);
 	}
-	pz_free(fresh);
+	rc = pz_core_set_admin_secret(d->core, token);
+	explicit_bzero(token, sizeof(token));
+	if (fresh) {
+		explicit_bzero(fresh, strlen(fresh));
+		pz_free(fresh);
+	}
 	return rc;
 }
 
@@ -449,6 +443,7 @@ static int start(struct daemon *d)
 	cc.default_lifetime_s = d->conf.lifetime;
 	cc.verify_timeout_ms = d->conf.notify_timeout;
 	cc.notify_queue_max = d->conf.notify_queue;
+	cc.commit_interval_us = d->conf.commit_interval_us;
 	if (rc == PZ_OK)
 		rc = pz_core_new(&cc, d->store, d->loop, &d->core);
 	if (rc == PZ_OK)
@@ -478,6 +473,18 @@ static int start(struct daemon *d)
 
 static void stop(struct daemon *d)
 {
+	struct pz_core_stats st;
+
+	if (d->core) {
+		pz_core_stats(d->core, &st);
+		pz_log(PZ_INFO, "plazad", "served %llu requests in %llu write "
+		       "batches; notifications: %llu sent, %llu failed, %llu "
+		       "dropped", (unsigned long long)st.requests,
+		       (unsigned long long)st.batches,
+		       (unsigned long long)st.notify_sent,
+		       (unsigned long long)st.notify_failed,
+		       (unsigned long long)st.notify_dropped);
+	}
 	pz_http_free(d->http);
 	pz_core_free(d->core);
 	pz_httpc_free(d->httpc);
@@ -515,7 +522,6 @@ int main(int argc, char **argv)
 		pz_conf_free(&d.conf);
 		return 2;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = start(&d);
 	if (rc == PZ_OK)
 		rc = pz_loop_run(d.loop);
@@ -523,6 +529,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "plazad: could not start: %s\n",
 			pz_strerror(rc));
 	stop(&d);
-	curl_global_cleanup();
 	return rc == PZ_OK ? 0 : 1;
 }

@@ -29,6 +29,7 @@ struct pz_conf {
 	char *store;             /* store URL */
 	char *store_sync;        /* normal | full */
 	int64_t store_cache_kb;
+	int64_t commit_interval_us;
 	char *cse_id;
 	char *cse_name;
 	char *sp_id;

@@ -35,6 +35,8 @@ struct pz_core_conf {
 	int64_t max_depth;         /* deepest resource tree allowed */
 	int64_t verify_timeout_ms; /* subscription verification wait */
 	int64_t notify_queue_max;  /* pending notifications before dropping */
+	int64_t commit_interval_us;/* least time between two write commits
+				      under load (group commit window) */
 };
 
 /* Completion of a submitted request.  Called exactly once, on the loop
@@ -77,11 +79,17 @@ int pz_core_add_sender(pz_core *core, const char *scheme, pz_core_send_fn fn,
 		       void *ctx);
 
 /*
- * pz_core_admin_token - ensure the admin originator has a credential.  If
- * none is stored, a new secret is created, stored hashed, and returned in
- * *token (caller frees with pz_free); otherwise *token is NULL.
+ * pz_core_set_admin_secret - the admin originator's secret (plazad reads it
+ * from <data>/admin.token).  Kept in memory and compared in constant time;
+ * never stored in the database.  Copied.  PZ_OK or PZ_ENOMEM.
  */
-int pz_core_admin_token(pz_core *core, char **token);
+int pz_core_set_admin_secret(pz_core *core, const char *secret);
+
+/*
+ * pz_core_new_secret - a fresh credential secret: 32 random bytes from the
+ * kernel, base64url without padding (43 characters).  Caller frees.
+ */
+char *pz_core_new_secret(void);
 
 /*
  * pz_core_set_credential - store secret (hashed) as the credential of

@@ -206,15 +206,13 @@ static enum MHD_Result http_collect(void *cls, enum MHD_ValueKind kind,
 static enum MHD_Result http_map(struct http_req *hr, const char *method,
 				const char *url)
 {
-	struct kv_list *hl, *al;
+	struct kv_list hlist, alist, *hl = &hlist, *al = &alist;
 	struct pz_http_in in;
 	struct pz_http_out out;
 	int rc;
 
-	hl = pz_calloc(2, sizeof(*hl));
-	if (!hl)
-		return MHD_NO;
-	al = hl + 1;
+	hl->n = al->n = 0;
+	hl->overflow = al->overflow = false;
 	MHD_get_connection_values(hr->conn, MHD_HEADER_KIND, http_collect, hl);
 	MHD_get_connection_values(hr->conn, MHD_GET_ARGUMENT_KIND,
 				  http_collect, al);
@@ -224,13 +222,10 @@ static enum MHD_Result http_map(struct http_req *hr, const char *method,
 	in.nheaders = hl->n;
 	in.args = al->kv;
 	in.nargs = al->n;
-	if (hl->overflow || al->overflow) {
-		pz_free(hl);
+	if (hl->overflow || al->overflow)
 		return http_reject(hr, 431, 4000, "more than %d headers or "
 				   "query parameters", HTTP_MAX_KV);
-	}
 	rc = pz_http_map(&in, &hr->req, &out);
-	pz_free(hl);
 	hr->accept = out.accept;
 	hr->ctype = out.ctype;
 	if (rc == PZ_EREQ)

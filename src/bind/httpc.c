@@ -21,7 +21,7 @@
 
 struct pz_httpc {
 	pz_loop *loop;            /* borrowed */
-	CURLM *multi;             /* owned */
+	CURLM *multi;             /* owned; made at the first send */
 	struct pz_timer timer;    /* curl's timeout */
 	long timeout_ms;          /* per request */
 	int running;
@@ -189,19 +189,30 @@ int pz_httpc_new(pz_loop *loop, long timeout_ms, pz_httpc **out)
 		return PZ_ENOMEM;
 	c->loop = loop;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+	pz_loop_timer_init(&c->timer, httpc_tick, c);
+	*out = c;
+	return PZ_OK;
+}
+
+/* libcurl (and the TLS library under it) is set up at the first send, so
+ * a plazad that sends no notifications does not carry it in memory. */
+static int httpc_start(pz_httpc *c)
+{
+	if (c->multi)
+		return PZ_OK;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return PZ_EIO;
 	c->multi = curl_multi_init();
 	if (!c->multi) {
-		pz_free(c);
+		curl_global_cleanup();
 		return PZ_ENOMEM;
 	}
-	pz_loop_timer_init(&c->timer, httpc_tick, c);
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, httpc_sock_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, httpc_timer_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 256L);
-	*out = c;
 	return PZ_OK;
 }
 
@@ -230,6 +241,9 @@ int pz_httpc_send(void *ctx, const char *url, struct pz_req *req,
 
 	if (req->op != PZ_OP_NOTIFY)
 		return PZ_EINVAL;
+	rc = httpc_start(c);
+	if (rc != PZ_OK)
+		return rc;
 	x = pz_calloc(1, sizeof(*x));
 	if (!x)
 		return PZ_ENOMEM;
@@ -296,6 +310,9 @@ void pz_httpc_free(pz_httpc *c)
 	pz_loop_timer_stop(c->loop, &c->timer);
 	/* Transfers still running are abandoned: their callers are being
 	 * torn down too. */
-	curl_multi_cleanup(c->multi);
+	if (c->multi) {
+		curl_multi_cleanup(c->multi);
+		curl_global_cleanup();
+	}
 	pz_free(c);
 }

@@ -9,7 +9,6 @@
  */
 #include <ctype.h>
 #include <fnmatch.h>
-#include <openssl/rand.h>
 #include <string.h>
 
 #include "plaza/pz_err.h"
@@ -134,7 +133,7 @@ static int ae_new_id(char kind, char out[16])
 	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char r[12];
 
-	if (RAND_bytes(r, sizeof(r)) != 1)
+	if (pz_core__random(r, sizeof(r)) != PZ_OK)
 		return PZ_EIO;
 	out[0] = kind;
 	for (int i = 0; i < 12; i++)

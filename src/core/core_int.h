@@ -90,6 +90,7 @@ struct pz_core {
 	char *admin;                  /* "CAdmin" */
 	char *poa;                    /* may be NULL */
 	char *allowed_aes;            /* may be NULL */
+	char *admin_secret;           /* the admin's credential, owned */
 	char *csi;                    /* "/plaza-in" */
 	pz_store *store;              /* borrowed */
 	pz_loop *loop;                /* borrowed */
@@ -102,6 +103,9 @@ struct pz_core {
 	struct core_sender senders[CORE_MAX_SENDERS];
 	int nsenders;
 	struct pz_timer expire_timer; /* periodic expiry sweep */
+	struct pz_timer commit_timer; /* ends a group-commit window */
+	int64_t last_commit_us;       /* monotonic time of the last commit */
+	int batch_writes;             /* write requests in the open batch */
 	struct core_batchq *batchq;   /* owned */
 	struct core_outq *outq;       /* owned */
 	struct pz_core_stats stats;
@@ -191,6 +195,7 @@ struct core_type {
 /* --- core.c ---------------------------------------------------------- */
 void pz_core__run(pz_core *core, struct core_job *job);
 int pz_core__issue_credential(struct core_ctx *c, const char *orig);
+int pz_core__random(void *buf, size_t n);
 int pz_core__fail(struct core_ctx *c, int rsc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int pz_core__ok(struct core_ctx *c, int rsc, json_t *pc);

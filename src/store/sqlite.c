@@ -7,10 +7,20 @@
  * store.sync=full (synchronous=FULL) also a power loss.
  *
  * The schema version lives in PRAGMA user_version; migrations run at open.
+ *
+ * Checkpoints (copying the WAL back into the database file, with an fsync)
+ * take milliseconds; run inside a commit they would stall the event loop.
+ * So the loop's connection never checkpoints: a checkpointer thread with
+ * its own connection does, whenever the WAL passes SQL_CKPT_FRAMES frames
+ * (signalled from the WAL hook) or once a second.  It touches nothing but
+ * the database file; all plaza state stays with the loop thread.
  */
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "plaza/pz_err.h"
 #include "plaza/pz_log.h"
@@ -20,6 +30,9 @@
 #include "store_int.h"
 
 #define SQL_SCHEMA_VERSION 1
+#define SQL_CKPT_FRAMES 2000   /* WAL frames that trigger a checkpoint */
+#define SQL_RESTART_FRAMES 32768  /* frames (128 MiB) that force the WAL to
+				     restart from its beginning */
 #define SQL_COLS "id,pid,ty,rn,ri,ct,lt,et,cs,cni,cbs,st,org"
 
 enum {
@@ -102,6 +115,14 @@ struct sql_store {
 	sqlite3 *db;                 /* owned */
 	sqlite3_stmt *stmt[S_MAX];   /* owned, prepared at open */
 	int64_t saved_last_id;       /* last_id as stored in meta */
+	char *path;                  /* database file, owned */
+	pthread_t ckpt;              /* the checkpointer thread */
+	bool ckpt_running;           /* ckpt was started */
+	pthread_mutex_t mu;          /* guards the two flags below */
+	pthread_cond_t cv;
+	bool ckpt_want;              /* the WAL grew past SQL_CKPT_FRAMES */
+	bool ckpt_restart;           /* ... and past SQL_RESTART_FRAMES */
+	bool ckpt_stop;              /* close: the thread must end */
 };
 
 #define SQL(st) ((struct sql_store *)(st))
@@ -244,13 +265,111 @@ static int sql_load_last_id(struct sql_store *s)
 	return PZ_OK;
 }
 
+/* --- checkpointer --------------------------------------------------------- */
+
+static void *sql_ckpt_main(void *arg)
+{
+	struct sql_store *s = arg;
+	sqlite3 *db = NULL;
+	struct timespec ts;
+	bool restart;
+
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		pz_log(PZ_ERROR, "store", "checkpointer cannot open %s",
+		       s->path);
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 1000);
+	/* A connection learns that the file is in WAL mode when it first
+	 * reads it; until then a checkpoint does nothing. */
+	sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
+		     NULL);
+	pthread_mutex_lock(&s->mu);
+	while (!s->ckpt_stop) {
+		if (!s->ckpt_want) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+		}
+		if (s->ckpt_stop)
+			break;
+		restart = s->ckpt_restart;
+		s->ckpt_want = s->ckpt_restart = false;
+		pthread_mutex_unlock(&s->mu);
+		/* PASSIVE never blocks the writer.  Under a write load that
+		 * never pauses, though, the WAL would never be fully copied
+		 * at the moment a write begins, so it would never start over:
+		 * past SQL_RESTART_FRAMES a RESTART checkpoint holds writers
+		 * off for the last frames and makes the next write rewind the
+		 * WAL.  The PASSIVE rounds before keep that pause short. */
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+					  NULL, NULL);
+		if (restart)
+			sqlite3_wal_checkpoint_v2(db, NULL,
+						  SQLITE_CHECKPOINT_RESTART,
+						  NULL, NULL);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* Called by SQLite on the loop thread after each commit. */
+static int sql_wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	struct sql_store *s = ud;
+
+	(void)db;
+	(void)name;
+	if (frames >= SQL_CKPT_FRAMES) {
+		pthread_mutex_lock(&s->mu);
+		s->ckpt_want = true;
+		s->ckpt_restart |= frames >= SQL_RESTART_FRAMES;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return SQLITE_OK;
+}
+
+static int sql_ckpt_start(struct sql_store *s)
+{
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (pthread_create(&s->ckpt, NULL, sql_ckpt_main, s) != 0) {
+		pz_log(PZ_ERROR, "store", "cannot start the checkpointer");
+		return PZ_EIO;
+	}
+	s->ckpt_running = true;
+	sqlite3_wal_hook(s->db, sql_wal_hook, s);
+	return sql_exec(s, "PRAGMA wal_autocheckpoint=0");
+}
+
+static void sql_ckpt_stop(struct sql_store *s)
+{
+	if (!s->ckpt_running)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->ckpt_stop = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->ckpt, NULL);
+	s->ckpt_running = false;
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+}
+
 static void sql_close(pz_store *st)
 {
 	struct sql_store *s = SQL(st);
 
+	sql_ckpt_stop(s);
 	for (int i = 0; i < S_MAX; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
+	pz_free(s->path);
 	pz_free(s);
 }
 
@@ -265,6 +384,11 @@ static int sql_open(const char *path, const struct pz_store_opts *opts,
 	if (!s)
 		return PZ_ENOMEM;
 	s->base.ops = &pz_store__sqlite_ops;
+	s->path = pz_strdup(path);
+	if (!s->path) {
+		pz_free(s);
+		return PZ_ENOMEM;
+	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -292,6 +416,8 @@ static int sql_open(const char *path, const struct pz_store_opts *opts,
 	}
 	if (rc == PZ_OK)
 		rc = sql_load_last_id(s);
+	if (rc == PZ_OK)
+		rc = sql_ckpt_start(s);
 out:
 	if (rc != PZ_OK) {
 		sql_close(&s->base);

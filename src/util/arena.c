@@ -11,12 +11,41 @@
 #include "plaza/pz_mem.h"
 
 #define ARENA_CHUNK 4096
+#define ARENA_CACHE 64   /* standard chunks kept for reuse */
 
 struct pz_arena_chunk {
 	struct pz_arena_chunk *next;  /* older chunk */
 	size_t size;                  /* usable bytes in mem */
 	alignas(max_align_t) unsigned char mem[];
 };
+
+/*
+ * Most requests need one standard chunk; keeping a few freed ones spares
+ * the allocator a 4 KiB malloc/free per request.  The cache is
+ * process-global and not thread-safe: arenas belong to the loop thread.
+ */
+static struct pz_arena_chunk *arena_cache[ARENA_CACHE];
+static int arena_ncache;
+
+static void arena_release(struct pz_arena_chunk *c)
+{
+	if (c->size == ARENA_CHUNK && arena_ncache < ARENA_CACHE)
+		arena_cache[arena_ncache++] = c;
+	else
+		pz_free(c);
+}
+
+static struct pz_arena_chunk *arena_get(size_t size)
+{
+	struct pz_arena_chunk *c;
+
+	if (size == ARENA_CHUNK && arena_ncache > 0)
+		return arena_cache[--arena_ncache];
+	c = pz_malloc(sizeof(*c) + size);
+	if (c)
+		c->size = size;
+	return c;
+}
 
 void pz_arena_init(struct pz_arena *a)
 {
@@ -31,7 +60,7 @@ void pz_arena_free(struct pz_arena *a)
 
 	while (c) {
 		next = c->next;
-		pz_free(c);
+		arena_release(c);
 		c = next;
 	}
 	pz_arena_init(a);
@@ -48,10 +77,9 @@ void *pz_arena_alloc(struct pz_arena *a, size_t n)
 	off = (a->used + al - 1) & ~(al - 1);
 	if (!a->head || off + n > a->head->size) {
 		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		c = pz_malloc(sizeof(*c) + size);
+		c = arena_get(size);
 		if (!c)
 			return NULL;
-		c->size = size;
 		c->next = a->head;
 		a->head = c;
 		off = 0;

@@ -23,6 +23,10 @@ static const struct pz_conf_row conf_rows[] = {
 	{ "store.sync", PZ_CONF_ENUM, 0, 0, "normal", "normal|full", false,
 	  F(store_sync), "normal: a commit survives a crash of plazad; "
 	  "full: also a power loss (fsync per commit)" },
+	{ "store.commit_interval_us", PZ_CONF_INT, 0, 100000, "1000", NULL,
+	  false, F(commit_interval_us), "group commit: under load, least "
+	  "microseconds between two commits (writes wait at most this long "
+	  "for company); 0 commits every loop turn" },
 	{ "store.cache_kb", PZ_CONF_INT, 256, 16 * MIB, "32768", NULL, false,
 	  F(store_cache_kb), "SQLite page cache in KiB (grows as used)" },
 	{ "cse.id", PZ_CONF_STR, 0, 0, "plaza-in", NULL, false, F(cse_id),
