@@ -485,9 +485,14 @@ static void stop(struct daemon *d)
 		       (unsigned long long)st.notify_failed,
 		       (unsigned long long)st.notify_dropped);
 	}
-	pz_http_free(d->http);
+	/* Commit and answer what is in flight, then take things down. */
+	if (d->core)
+		pz_core_flush(d->core);
+	if (d->http)
+		pz_http_drain(d->http);
 	pz_core_free(d->core);
 	pz_httpc_free(d->httpc);
+	pz_http_free(d->http);
 	pz_store_close(d->store);
 	if (d->sigfd >= 0) {
 		pz_loop_io_del(d->loop, d->sigfd);

@@ -36,6 +36,10 @@ int pz_http_new(pz_loop *loop, pz_core *core, const struct pz_http_opts *o,
  */
 int pz_http_listen(pz_http *h, const char *addr, int *port);
 
+/* pz_http_drain - before shutdown, after the core has committed: answer
+ * what is still waiting (5000) and let libmicrohttpd send the answers. */
+void pz_http_drain(pz_http *h);
+
 /* pz_http_free - stop every listener and free (NULL is fine). */
 void pz_http_free(pz_http *h);
 

@@ -56,6 +56,7 @@ struct http_req {
 	struct MHD_Connection *conn;   /* borrowed from MHD */
 	enum hr_state state;
 	bool suspended;                /* MHD_suspend_connection was called */
+	struct http_req *next, *prev;  /* in pz_http.waiting while suspended */
 	bool orphan;                   /* MHD is done; free on answer */
 	bool too_big;                  /* body over the limit, discarding */
 	enum pz_fmt accept;            /* serialisation of the answer */
@@ -72,7 +73,30 @@ struct pz_http {
 	struct pz_http_opts opts;
 	struct http_listener ls[HTTP_MAX_LISTENERS];
 	int nls;
+	struct http_req *waiting;      /* suspended, waiting for the core */
 };
+
+static void http_wait_add(struct http_req *hr)
+{
+	struct pz_http *h = hr->h;
+
+	hr->prev = NULL;
+	hr->next = h->waiting;
+	if (h->waiting)
+		h->waiting->prev = hr;
+	h->waiting = hr;
+}
+
+static void http_wait_del(struct http_req *hr)
+{
+	if (hr->prev)
+		hr->prev->next = hr->next;
+	else
+		hr->h->waiting = hr->next;
+	if (hr->next)
+		hr->next->prev = hr->prev;
+	hr->next = hr->prev = NULL;
+}
 
 /* --- answers ------------------------------------------------------------ */
 
@@ -255,6 +279,7 @@ static void http_done(void *ud, struct pz_rsp *rsp)
 	}
 	if (hr->suspended) {
 		hr->suspended = false;
+		http_wait_del(hr);
 		MHD_resume_connection(hr->conn);
 		/* Without a polling thread nothing wakes MHD after a resume;
 		 * the loop hook runs it before the loop sleeps. */
@@ -282,6 +307,7 @@ static enum MHD_Result http_submit(struct http_req *hr)
 	if (hr->state == HR_ANSWERED)
 		return http_answer(hr);
 	hr->suspended = true;
+	http_wait_add(hr);
 	MHD_suspend_connection(hr->conn);
 	return MHD_YES;
 }
@@ -503,6 +529,29 @@ int pz_http_listen(pz_http *h, const char *addr, int *port)
 	http_arm(l);
 	pz_log(PZ_INFO, "http", "listening on %s (port %d)", addr, *port);
 	return PZ_OK;
+}
+
+void pz_http_drain(pz_http *h)
+{
+	/* Requests still in the core at shutdown (waiting for a subscription
+	 * verification) are answered 5000 and resumed; libmicrohttpd must
+	 * not be stopped with suspended connections.  Their core jobs are
+	 * abandoned with the core. */
+	while (h->waiting) {
+		struct http_req *hr = h->waiting;
+
+		http_wait_del(hr);
+		hr->suspended = false;
+		hr->state = HR_ANSWERED;
+		json_decref(hr->rsp.pc);
+		hr->rsp.rsc = 5000;
+		hr->rsp.pc = json_pack("{s:s}", "m2m:dbg",
+				       "plazad is shutting down");
+		MHD_resume_connection(hr->conn);
+		hr->l->resumed = true;
+	}
+	for (int round = 0; round < 3; round++)
+		http_hook(h);
 }
 
 int pz_http_new(pz_loop *loop, pz_core *core, const struct pz_http_opts *o,
