@@ -6,20 +6,19 @@
  *   plazad --test-config FILE
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plaza/pz_buf.h"
 #include "plaza/pz_conf.h"
 #include "plaza/pz_core.h"
 #include "plaza/pz_err.h"
+#include "plaza/pz_fs.h"
 #include "plaza/pz_http.h"
 #include "plaza/pz_httpc.h"
 #include "plaza/pz_log.h"
@@ -63,52 +62,6 @@ static void usage(FILE *f)
 		"      --config-doc        print the configuration reference\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this text\n");
-}
-
-/* Write text to path atomically (temporary file, then rename). */
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	char tmp[4096];
-	int fd;
-	ssize_t n, len = (ssize_t)strlen(text);
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return PZ_EIO;
-	n = write(fd, text, (size_t)len);
-	if (n != len || fsync(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		return PZ_EIO;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		return PZ_EIO;
-	}
-	return PZ_OK;
-}
-
-static int mkdir_p(const char *dir)
-{
-	char p[4096];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(p))
-		return PZ_EINVAL;
-	memcpy(p, dir, n + 1);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			return PZ_EIO;
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		return PZ_EIO;
-	return PZ_OK;
 }
 
 enum { OPT_CSE_ID = 256, OPT_CSE_NAME, OPT_SP_ID, OPT_ADMIN, OPT_TRUST,
@@ -270,7 +223,7 @@ static int setup_admin(struct daemon *d)
 		if (!fresh)
 			return PZ_ENOMEM;
 		snprintf(token, sizeof(token), "%s\n", fresh);
-		rc = write_file(path, token, 0600);
+		rc = pz_fs_write_atomic(path, token, 0600);
 		if (rc != PZ_OK) {
 			pz_log(PZ_ERROR, "plazad", "cannot write %s", path);
 			pz_free(fresh);
@@ -401,7 +354,7 @@ static int start_http(struct daemon *d)
 	if (rc == PZ_OK)
 		rc = pz_core_set_poa(d->core, d->poa.data ? d->poa.data : "");
 	if (rc == PZ_OK && *d->conf.portfile)
-		rc = write_file(d->conf.portfile, d->ports.data ? d->ports.data :
+		rc = pz_fs_write_atomic(d->conf.portfile, d->ports.data ? d->ports.data :
 				"", 0644);
 	fflush(stdout);
 	return rc;
@@ -419,7 +372,7 @@ static int start(struct daemon *d)
 		return PZ_EIO;
 	}
 	pz_log_set_level(d->conf.log_level);
-	if (mkdir_p(d->conf.data) != PZ_OK) {
+	if (pz_fs_mkdir_p(d->conf.data, 0700) != PZ_OK) {
 		fprintf(stderr, "plazad: cannot create data directory %s: %s\n",
 			d->conf.data, strerror(errno));
 		return PZ_EIO;

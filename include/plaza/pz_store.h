@@ -96,6 +96,7 @@ struct pz_store_ops {
 	int (*count)(pz_store *st, int64_t pid, int ty, int64_t *n);
 	int (*expired)(pz_store *st, int64_t now, int64_t limit,
 		       pz_store_each_cb cb, void *ud);
+	int (*next_expiry)(pz_store *st, int64_t *et);
 	int (*cred_put)(pz_store *st, const char *orig, const uint8_t *hash,
 			size_t len);
 	int (*cred_get)(pz_store *st, const char *orig, uint8_t *hash,
@@ -193,6 +194,10 @@ int pz_store_count(pz_store *st, int64_t pid, int ty, int64_t *n);
  * first. */
 int pz_store_expired(pz_store *st, int64_t now, int64_t limit,
 		     pz_store_each_cb cb, void *ud);
+
+/* pz_store_next_expiry - the soonest expirationTime of any resource, or
+ * PZ_TIME_NEVER. */
+int pz_store_next_expiry(pz_store *st, int64_t *et);
 
 /* --- credentials and metadata ----------------------------------------- */
 

@@ -205,7 +205,7 @@ static bool context_holds(struct core_ctx *c, json_t *ctx)
 static bool acor_matches(struct core_ctx *c, json_t *acor)
 {
 	const char *orig = c->orig;
-	size_t i, n;
+	size_t i;
 	json_t *v;
 
 	json_array_foreach(acor, i, v) {
@@ -217,10 +217,8 @@ static bool acor_matches(struct core_ctx *c, json_t *acor)
 			return true;
 		if (!orig)
 			continue;
-		/* "/plaza-in/Cae1" names the same originator as "Cae1". */
-		n = strlen(c->core->csi);
-		if (!strncmp(s, c->core->csi, n) && s[n] == '/')
-			s += n + 1;
+		/* "/plaza-in/Cae1" and "//sp/plaza-in/Cae1" name "Cae1". */
+		s = pz_core__local(c->core, s);
 		if (!strcmp(s, orig))
 			return true;
 		if (strchr(s, '*') && fnmatch(s, orig, 0) == 0)
@@ -264,12 +262,10 @@ bool pz_core__acpi_grants(struct core_ctx *c, json_t *acpi, int op)
 	pz_res_init(&acp);
 	json_array_foreach(acpi, i, v) {
 		const char *ri = json_string_value(v);
-		size_t n = strlen(c->core->csi);
 
 		if (!ri)
 			continue;
-		if (!strncmp(ri, c->core->csi, n) && ri[n] == '/')
-			ri += n + 1;
+		ri = pz_core__local(c->core, ri);
 		if (pz_core__find_ri(c->core, ri, &acp) != PZ_OK)
 			continue;  /* a dangling reference grants nothing */
 		doc = acp.ty == PZ_TY_ACP ? pz_res_doc(&acp) : NULL;
@@ -427,12 +423,9 @@ int pz_core__check_acpi(struct core_ctx *c, json_t *acpi)
 
 	pz_res_init(&acp);
 	json_array_foreach(acpi, i, v) {
-		const char *ri = json_string_value(v);
-		size_t n = strlen(c->core->csi);
+		const char *ri = pz_core__local(c->core, json_string_value(v));
 		int rc;
 
-		if (!strncmp(ri, c->core->csi, n) && ri[n] == '/')
-			ri += n + 1;
 		rc = pz_core__find_ri(c->core, ri, &acp);
 		if (rc == PZ_OK && acp.ty != PZ_TY_ACP)
 			rc = PZ_ENOTFOUND;

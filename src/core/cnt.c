@@ -268,6 +268,7 @@ int pz_core__cap_instances(struct core_ctx *c, struct pz_res *cnt)
 			if (rc == PZ_OK && r->ty == PZ_TY_CIN && cap < r->et) {
 				r->et = cap;
 				rc = pz_store_update(c->core->store, r);
+				pz_core__expiry_note(c->core, cap);
 			}
 			pz_res_clear(r);
 		}

@@ -212,9 +212,10 @@ static bool core_check_secret(pz_core *core, const char *orig,
 
 /* --- identify ---------------------------------------------------------- */
 
-/* Strip this CSE's SP-relative or absolute prefix from an originator:
- * "/plaza-in/Cae1" and "//sp/plaza-in/Cae1" both become "Cae1". */
-static const char *core_norm_orig(pz_core *core, const char *o)
+/* Strip this CSE's SP-relative or absolute prefix from an identifier:
+ * "/plaza-in/Cae1" and "//sp/plaza-in/Cae1" both become "Cae1".  Other
+ * identifiers are returned as they are. */
+const char *pz_core__local(pz_core *core, const char *o)
 {
 	size_t n;
 
@@ -241,7 +242,7 @@ static int core_identify(struct core_ctx *c)
 {
 	struct pz_req *req = c->req;
 	pz_core *core = c->core;
-	const char *fr = core_norm_orig(core, req->fr);
+	const char *fr = pz_core__local(core, req->fr);
 	const char *id;
 
 	if (fr && !*fr)
@@ -252,7 +253,7 @@ static int core_identify(struct core_ctx *c)
 	}
 	switch (req->auth) {
 	case PZ_AUTH_PEER:
-		id = core_norm_orig(core, req->auth_id);
+		id = pz_core__local(core, req->auth_id);
 		if (fr && id && strcmp(fr, id) && !core_is_registration(req))
 			return pz_core__fail(c,
 				PZ_RSC_ORIGINATOR_HAS_NO_PRIVILEGE,
@@ -261,7 +262,7 @@ static int core_identify(struct core_ctx *c)
 		c->orig = id;
 		break;
 	case PZ_AUTH_SECRET:
-		id = req->auth_id ? core_norm_orig(core, req->auth_id) : fr;
+		id = req->auth_id ? pz_core__local(core, req->auth_id) : fr;
 		if (!id)
 			return pz_core__fail(c, PZ_RSC_BAD_REQUEST,
 				"a credential was presented without an "
@@ -418,6 +419,25 @@ static bool core_type_known(int ty)
 	return false;
 }
 
+/* The name is taken by a resource whose expirationTime has passed but
+ * that the sweep has not removed yet: remove it now.  PZ_OK if the name
+ * is free afterwards. */
+static int core_reclaim_name(struct core_ctx *c, struct pz_res *parent,
+			     const char *rn)
+{
+	struct pz_res old;
+	int rc;
+
+	pz_res_init(&old);
+	rc = pz_store_get_child(c->core->store, parent->id, rn, &old);
+	if (rc == PZ_OK && old.et > c->now)
+		rc = PZ_EEXIST;
+	if (rc == PZ_OK)
+		rc = pz_core__delete_res(c, parent, &old);
+	pz_res_clear(&old);
+	return rc;
+}
+
 static int core_create(struct core_ctx *c)
 {
 	struct pz_req *req = c->req;
@@ -523,6 +543,8 @@ static int core_create(struct core_ctx *c)
 		goto out;
 	}
 	rc = pz_store_insert(c->core->store, &res);
+	if (rc == PZ_EEXIST && core_reclaim_name(c, parent, res.rn) == PZ_OK)
+		rc = pz_store_insert(c->core->store, &res);
 	if (rc == PZ_EEXIST) {
 		rc = pz_core__fail(c, PZ_RSC_CONFLICT,
 				   "a resource named '%s' already exists here",
@@ -533,6 +555,8 @@ static int core_create(struct core_ctx *c)
 		rc = pz_core__internal(c, rc, "storing the resource");
 		goto out;
 	}
+	if (res.et != PZ_TIME_NEVER)
+		pz_core__expiry_note(c->core, res.et);
 	if (type->created) {
 		rc = type->created(c, parent, &res);
 		if (rc != PZ_OK)
@@ -678,6 +702,8 @@ static int core_update(struct core_ctx *c)
 		rc = pz_core__internal(c, rc, "storing the update");
 		goto out;
 	}
+	if (res->et != PZ_TIME_NEVER)
+		pz_core__expiry_note(c->core, res->et);
 	if (type->updated) {
 		rc = type->updated(c, res, mod);
 		if (rc != PZ_OK)
@@ -841,6 +867,8 @@ void pz_core__run(pz_core *core, struct core_job *job)
 			goto done;
 		}
 	}
+	/* Whatever expired before this request is gone before it runs. */
+	pz_core__expire_due(core, started);
 	rc = pz_store_savepoint(core->store);
 	if (rc != PZ_OK) {
 		pz_core__internal(&c, rc, "starting a transaction");

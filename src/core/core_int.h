@@ -102,7 +102,8 @@ struct pz_core {
 	struct core_note *notes;      /* staged in the open batch (reversed) */
 	struct core_sender senders[CORE_MAX_SENDERS];
 	int nsenders;
-	struct pz_timer expire_timer; /* periodic expiry sweep */
+	struct pz_timer expire_timer; /* expiry sweep, due at next_expiry */
+	int64_t next_expiry;          /* soonest et of any resource (us) */
 	struct pz_timer commit_timer; /* ends a group-commit window */
 	int64_t last_commit_us;       /* monotonic time of the last commit */
 	int batch_writes;             /* write requests in the open batch */
@@ -196,6 +197,7 @@ struct core_type {
 void pz_core__run(pz_core *core, struct core_job *job);
 int pz_core__issue_credential(struct core_ctx *c, const char *orig);
 int pz_core__random(void *buf, size_t n);
+const char *pz_core__local(pz_core *core, const char *id);
 int pz_core__fail(struct core_ctx *c, int rsc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int pz_core__ok(struct core_ctx *c, int rsc, json_t *pc);
@@ -269,6 +271,8 @@ int pz_core__fanout(struct core_ctx *c);
 
 /* --- expire.c -------------------------------------------------------- */
 int pz_core__expire_init(pz_core *core);
+void pz_core__expiry_note(pz_core *core, int64_t et);
+void pz_core__expire_due(pz_core *core, int64_t now);
 int pz_core__delete_res(struct core_ctx *c, struct pz_res *parent,
 			struct pz_res *res);
 

@@ -150,11 +150,11 @@ static void expire_one(pz_core *core, struct pz_res *res, int64_t now)
 	pz_req_clear(&req);
 }
 
-/* Run one sweep; returns how many expired resources it found. */
-static int expire_sweep(pz_core *core)
+/* Run one sweep of everything due at now; returns how many expired
+ * resources it found (EXPIRE_BATCH means there may be more). */
+static int expire_sweep(pz_core *core, int64_t now)
 {
 	struct expire_page *p = pz_calloc(1, sizeof(*p));
-	int64_t now = pz_time_now();
 	int n = 0, rc;
 
 	if (!p)
@@ -175,21 +175,75 @@ static int expire_sweep(pz_core *core)
 	return rc == PZ_OK ? n : 0;
 }
 
+/* Arm the sweep timer for next_expiry. */
+static void expire_arm(pz_core *core)
+{
+	int64_t now, ms;
+
+	if (!core->loop)
+		return;
+	if (core->next_expiry == PZ_TIME_NEVER) {
+		pz_loop_timer_stop(core->loop, &core->expire_timer);
+		return;
+	}
+	now = pz_time_now();
+	ms = core->next_expiry > now ?
+	     (core->next_expiry - now + 999) / 1000 : 0;
+	if (ms > EXPIRE_PERIOD_MS)
+		ms = EXPIRE_PERIOD_MS;  /* wall clock may jump: look again */
+	pz_loop_timer_start(core->loop, &core->expire_timer, ms);
+}
+
+/*
+ * Everything due at now goes, then next_expiry is read back from the
+ * store.  Called by the timer and, so that no request ever sees a
+ * resource past its expirationTime, before any request once next_expiry
+ * has passed.
+ */
+void pz_core__expire_due(pz_core *core, int64_t now)
+{
+	int n;
+
+	if (now < core->next_expiry)
+		return;
+	do {
+		n = expire_sweep(core, now);
+	} while (n == EXPIRE_BATCH);
+	if (pz_store_next_expiry(core->store, &core->next_expiry) != PZ_OK)
+		core->next_expiry = now + EXPIRE_PERIOD_MS * 1000;
+	/* Rows deleted in this batch are not visible to the query above
+	 * only if they were skipped; anything still due is retried by the
+	 * timer. */
+	if (core->next_expiry <= now)
+		core->next_expiry = now + EXPIRE_PERIOD_MS * 1000;
+	expire_arm(core);
+}
+
+/* A resource with expirationTime et was stored. */
+void pz_core__expiry_note(pz_core *core, int64_t et)
+{
+	if (et >= core->next_expiry)
+		return;
+	core->next_expiry = et;
+	expire_arm(core);
+}
+
 static void expire_tick(void *ud)
 {
 	pz_core *core = ud;
-	int n = expire_sweep(core);
 
-	/* A full page means more are due: come back at once. */
-	pz_loop_timer_start(core->loop, &core->expire_timer,
-			    n == EXPIRE_BATCH ? 0 : EXPIRE_PERIOD_MS);
+	if (pz_time_now() < core->next_expiry) {
+		expire_arm(core);
+		return;
+	}
+	pz_core__expire_due(core, pz_time_now());
 }
 
 int pz_core__expire_init(pz_core *core)
 {
 	pz_loop_timer_init(&core->expire_timer, expire_tick, core);
-	if (!core->loop)
-		return PZ_OK;
-	return pz_loop_timer_start(core->loop, &core->expire_timer,
-				   EXPIRE_PERIOD_MS);
+	if (pz_store_next_expiry(core->store, &core->next_expiry) != PZ_OK)
+		core->next_expiry = pz_time_now();
+	expire_arm(core);
+	return PZ_OK;
 }

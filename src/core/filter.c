@@ -167,7 +167,6 @@ struct walk {
 	json_t *list;              /* uril / references */
 	struct pz_res page[FILTER_PAGE];
 	int npage;
-	int err;                   /* pz_err of the walk */
 };
 
 static int walk_take(void *ud, struct pz_res *res)
@@ -211,48 +210,45 @@ static json_t *walk_addr(struct walk *w, bool sp_relative)
 	return s;
 }
 
-/* Add the chain's end to the result; parent is where rcn 4/8 nest it. */
-static json_t *walk_emit(struct walk *w, json_t *parent)
+/* Add the chain's end to the result.  For rcn 4/8 it is nested in parent
+ * and *here becomes its own object (where its children nest); for the
+ * list forms *here stays parent. */
+static int walk_emit(struct walk *w, json_t *parent, json_t **here)
 {
 	struct pz_res *r = &w->chain.chain[w->chain.n - 1];
 	const struct core_type *type = pz_core__type(r->ty);
-	json_t *obj = NULL, *arr, *ref;
+	json_t *obj, *arr, *ref;
 
+	*here = parent;
 	switch (w->rcn) {
 	case PZ_RCN_ATTRS_CHILDREN:
 	case PZ_RCN_CHILDREN:
 		obj = pz_core__repr(w->c, r);
 		if (!obj || !type)
-			break;
+			goto nomem;
 		arr = json_object_get(parent, type->root);
 		if (!arr) {
 			arr = json_array();
 			if (json_object_set_new(parent, type->root, arr))
 				arr = NULL;
 		}
-		if (!arr || json_array_append(arr, obj)) {
-			json_decref(obj);
-			obj = NULL;
-		} else {
-			json_decref(obj);  /* the array holds it */
-		}
-		break;
+		if (!arr || json_array_append_new(arr, obj))
+			goto nomem;
+		*here = obj;  /* alive as long as the array holds it */
+		return PZ_OK;
 	case PZ_RCN_ATTRS_CHILDREFS:
 	case PZ_RCN_CHILDREFS:
 		ref = json_pack("{s:s,s:i,s:o}", "nm", r->rn, "typ", r->ty,
 				"val", walk_addr(w, true));
-		if (ref && !json_array_append_new(w->list, ref))
-			obj = parent;
 		break;
 	default:
 		ref = walk_addr(w, false);
-		if (ref && !json_array_append_new(w->list, ref))
-			obj = parent;
 		break;
 	}
-	if (!obj)
-		w->err = PZ_ENOMEM;
-	return obj;
+	if (ref && !json_array_append_new(w->list, ref))
+		return PZ_OK;
+nomem:
+	return PZ_ENOMEM;
 }
 
 static int walk_node(struct walk *w, json_t *parent, int64_t depth);
@@ -263,14 +259,17 @@ static int walk_visit(struct walk *w, json_t *parent, int64_t depth)
 	struct pz_res *r = &w->chain.chain[w->chain.n - 1];
 	json_t *here = parent;
 
+	if (r->et <= w->c->now)
+		return PZ_OK;  /* expired: gone, whatever the sweep's pace */
 	if (pz_core__match(w->c, r) &&
 	    pz_core__allowed(w->c, &w->chain, w->acop, 0)) {
 		if (w->skip > 0) {
 			w->skip--;
 		} else {
-			here = walk_emit(w, parent);
-			if (!here)
-				return w->err;
+			int rc = walk_emit(w, parent, &here);
+
+			if (rc != PZ_OK)
+				return rc;
 			w->room--;
 		}
 	}

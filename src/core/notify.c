@@ -121,13 +121,12 @@ static char *notify_url(pz_core *core, const char *target)
 {
 	struct pz_res ae;
 	json_t *poa, *v;
-	size_t i, n = strlen(core->csi);
 	char *url = NULL;
+	size_t i;
 
 	if (strstr(target, "://"))
 		return pz_strdup(target);
-	if (!strncmp(target, core->csi, n) && target[n] == '/')
-		target += n + 1;
+	target = pz_core__local(core, target);
 	pz_res_init(&ae);
 	if (pz_core__find_ri(core, target, &ae) == PZ_OK &&
 	    ae.ty == PZ_TY_AE) {
@@ -546,8 +545,9 @@ int pz_core__event(struct core_ctx *c, struct pz_res *res, int net,
 		struct pz_res *sub = sub_at(&l, i);
 		json_t *pc;
 
-		if (!sub_wants(sub, net, child, modified))
-			continue;
+		if ((child && sub->id == child->id) ||
+		    !sub_wants(sub, net, child, modified))
+			continue;  /* a new subscription is not its own event */
 		pc = notify_body(c, sub, net, child ? child : res, modified);
 		rc = pc ? stage_all(c, sub, pc, true) : PZ_ENOMEM;
 		json_decref(pc);
@@ -607,15 +607,13 @@ int pz_core__verify(struct core_ctx *c, json_t *nus, const char *sub_ri)
 	struct core_job *job = c->job;
 	json_t *v, *pc;
 	char sur[CORE_RI_MAX + 64];
-	size_t i, n = strlen(core->csi);
+	size_t i;
 	int rc = PZ_OK, failed = 0;
 
 	snprintf(sur, sizeof(sur), "%s/%s", core->csi, sub_ri);
 	json_array_foreach(nus, i, v) {
-		const char *nu = json_string_value(v);
+		const char *nu = pz_core__local(core, json_string_value(v));
 
-		if (!strncmp(nu, core->csi, n) && nu[n] == '/')
-			nu += n + 1;
 		if (c->orig && !strcmp(nu, c->orig))
 			continue;  /* the creator needs no verification */
 		if (!job)

@@ -252,6 +252,7 @@ int pz_core__resolve(struct core_ctx *c, const char *to)
 	pz_core *core = c->core;
 	const char *p = to;
 	size_t n;
+	int rc;
 
 	if (p[0] == '/' && p[1] == '/') {
 		p += 2;
@@ -278,5 +279,13 @@ int pz_core__resolve(struct core_ctx *c, const char *to)
 		if (!*p)
 			p = core->cse_id;  /* "/csi" alone names the CSEBase */
 	}
-	return resolve_local(c, p);
+	rc = resolve_local(c, p);
+	if (rc != PZ_OK)
+		return rc;
+	/* A resource whose expirationTime has passed is gone (with its
+	 * subtree), even if the sweep has not reached it yet. */
+	for (int i = 0; i < c->t.n; i++)
+		if (c->t.chain[i].et <= c->now)
+			return resolve_not_found(c);
+	return PZ_OK;
 }

@@ -39,7 +39,7 @@ enum {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVE, S_RELEASE, S_ROLLBACK_TO,
 	S_GET, S_GET_RI, S_GET_CHILD, S_NEWEST, S_OLDEST, S_INSERT, S_UPDATE,
 	S_ADJUST, S_REMOVE, S_CHILDREN, S_CHILDREN_DESC, S_CHILDREN_TY, S_COUNT, S_COUNT_ALL,
-	S_EXPIRED, S_CRED_PUT, S_CRED_GET, S_CRED_DEL, S_META_GET, S_META_PUT,
+	S_EXPIRED, S_NEXT_ET, S_CRED_PUT, S_CRED_GET, S_CRED_DEL, S_META_GET, S_META_PUT,
 	S_MAX
 };
 
@@ -78,6 +78,7 @@ static const char *const sql_text[S_MAX] = {
 	[S_COUNT_ALL] = "SELECT count(*) FROM res WHERE pid=?1",
 	[S_EXPIRED] = "SELECT " SQL_COLS ",doc FROM res WHERE et IS NOT NULL "
 		      "AND et<=?1 ORDER BY et LIMIT ?2",
+	[S_NEXT_ET] = "SELECT min(et) FROM res WHERE et IS NOT NULL",
 	[S_CRED_PUT] = "INSERT OR REPLACE INTO cred(orig,hash,created) "
 		       "VALUES(?1,?2,?3)",
 	[S_CRED_GET] = "SELECT hash FROM cred WHERE orig=?1",
@@ -719,6 +720,18 @@ static int sql_expired(pz_store *st, int64_t now, int64_t limit,
 	return sql_iterate(SQL(st), q, cb, ud);
 }
 
+static int sql_next_expiry(pz_store *st, int64_t *et)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_NEXT_ET];
+	int r = sqlite3_step(q);
+
+	*et = r == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL ?
+	      sqlite3_column_int64(q, 0) : PZ_TIME_NEVER;
+	sqlite3_reset(q);
+	return r == SQLITE_ROW ? PZ_OK : sql_fail(s, "next expiry");
+}
+
 static int sql_cred_put(pz_store *st, const char *orig, const uint8_t *hash,
 			size_t len)
 {
@@ -823,6 +836,7 @@ const struct pz_store_ops pz_store__sqlite_ops = {
 	.find = sql_find,
 	.count = sql_count,
 	.expired = sql_expired,
+	.next_expiry = sql_next_expiry,
 	.cred_put = sql_cred_put,
 	.cred_get = sql_cred_get,
 	.cred_del = sql_cred_del,

@@ -190,6 +190,11 @@ int pz_store_expired(pz_store *st, int64_t now, int64_t limit,
 	return st->ops->expired(st, now, limit, cb, ud);
 }
 
+int pz_store_next_expiry(pz_store *st, int64_t *et)
+{
+	return st->ops->next_expiry(st, et);
+}
+
 int pz_store_cred_put(pz_store *st, const char *orig, const uint8_t *hash,
 		      size_t len)
 {
