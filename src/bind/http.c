@@ -287,23 +287,41 @@ static void http_done(void *ud, struct pz_rsp *rsp)
 	}
 }
 
+/* Has the peer shut down its sending side (end of stream queued)? */
+static bool http_peer_done(struct http_req *hr)
+{
+	const union MHD_ConnectionInfo *ci;
+	char b;
+
+	ci = MHD_get_connection_info(hr->conn,
+				     MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci && recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 static enum MHD_Result http_submit(struct http_req *hr)
 {
 	char err[300];
 	int rc;
 
 	if (hr->body.len) {
+		/* Too deep or too many values is bad content (400); too
+		 * many bytes never gets here (413 while reading). */
 		rc = pz_codec_parse(PZ_FMT_JSON, (const uint8_t *)hr->body.data,
 				    hr->body.len, &hr->h->opts.limits,
 				    &hr->req.pc, err, sizeof(err));
-		if (rc == PZ_ETOOBIG)
-			return http_reject(hr, 413, 4000, "%s", err);
 		if (rc != PZ_OK)
 			return http_reject(hr, 0, 4000, "%s", err);
 	}
 	pz_buf_free(&hr->body);
 	hr->state = HR_SUBMITTED;
 	pz_core_submit(hr->h->core, &hr->req, &hr->rsp, http_done, hr);
+	/* libmicrohttpd closes a connection whose peer has shut down its
+	 * sending side as soon as it reads the end of stream, even with an
+	 * answer on the way; a suspended request would lose its answer.  A
+	 * client that half-closed after its request (nc -N, some embedded
+	 * stacks) therefore gets its batch committed now. */
+	if (hr->state != HR_ANSWERED && http_peer_done(hr))
+		pz_core_flush(hr->h->core);
 	if (hr->state == HR_ANSWERED)
 		return http_answer(hr);
 	hr->suspended = true;
@@ -404,6 +422,45 @@ static void http_completed(void *cls, struct MHD_Connection *conn,
 		return;
 	}
 	http_req_free(hr);
+}
+
+/*
+ * Percent-decoding of the path and query values.  libmicrohttpd's own would
+ * turn "%00" into a NUL and silently cut "/plaza/ae/cnt%00junk" down to
+ * "/plaza/ae/cnt"; here "%00" becomes DEL (0x7f), which the mapping
+ * refuses like every other control character.
+ */
+static int http_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static size_t http_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *r = s, *w = s;
+
+	(void)cls;
+	(void)c;
+	while (*r) {
+		int hi, lo;
+
+		if (r[0] == '%' && (hi = http_hex(r[1])) >= 0 &&
+		    (lo = http_hex(r[2])) >= 0) {
+			*w++ = (char)(hi << 4 | lo) ? (char)(hi << 4 | lo) :
+			       0x7f;
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 /* --- loop integration --------------------------------------------------- */
@@ -508,7 +565,8 @@ int pz_http_listen(pz_http *h, const char *addr, int *port)
 				MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned)h->opts.timeout_s,
 				MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
-				MHD_OPTION_END);
+				MHD_OPTION_UNESCAPE_CALLBACK, http_unescape,
+				NULL, MHD_OPTION_END);
 	if (!l->d) {
 		pz_log(PZ_ERROR, "http", "libmicrohttpd failed to start on %s",
 		       addr);

@@ -194,6 +194,34 @@ static int map_op(const struct pz_http_in *in, struct pz_req *req, int ty,
 	return PZ_OK;
 }
 
+/* Ambiguous framing is how requests are smuggled past proxies: differing
+ * Content-Length values, or Content-Length with Transfer-Encoding, are
+ * refused (RFC 9112 6.1, 6.3). */
+static int map_framing(const struct pz_http_in *in, struct pz_http_out *out)
+{
+	const char *cl = NULL;
+	bool te = false;
+
+	for (size_t i = 0; i < in->nheaders; i++) {
+		const char *n = in->headers[i].name, *v = in->headers[i].value;
+
+		if (!n)
+			continue;
+		if (!strcasecmp(n, "Transfer-Encoding"))
+			te = true;
+		if (strcasecmp(n, "Content-Length"))
+			continue;
+		if (cl && strcmp(cl, v ? v : ""))
+			return map_fail(out, 400, 4000, "conflicting "
+					"Content-Length headers");
+		cl = v ? v : "";
+	}
+	if (cl && te)
+		return map_fail(out, 400, 4000, "Content-Length together with "
+				"Transfer-Encoding");
+	return PZ_OK;
+}
+
 int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 		struct pz_http_out *out)
 {
@@ -217,6 +245,13 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 			return PZ_ENOMEM;
 		*(const char **)((char *)req + map_strings[i].off) = v;
 	}
+	rc = map_framing(in, out);
+	if (rc != PZ_OK)
+		return rc;
+	for (const char *p = in->path ? in->path : ""; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return map_fail(out, 0, 4000, "control character in the "
+					"path");
 	req->to = map_to(req, in->path ? in->path : "/");
 	if (!req->to)
 		return PZ_ENOMEM;
