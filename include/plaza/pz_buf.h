@@ -28,6 +28,10 @@ void pz_buf_free(struct pz_buf *b);
 /* pz_buf_reset - keep the allocation, set len to 0. */
 void pz_buf_reset(struct pz_buf *b);
 
+/* pz_buf_reserve - room for n more bytes (and the NUL) without changing
+ * len.  PZ_OK, PZ_ENOMEM, PZ_ETOOBIG. */
+int pz_buf_reserve(struct pz_buf *b, size_t n);
+
 /* Append bytes / a string / formatted text.  PZ_OK, PZ_ENOMEM, PZ_ETOOBIG. */
 int pz_buf_add(struct pz_buf *b, const void *p, size_t n);
 int pz_buf_adds(struct pz_buf *b, const char *s);

@@ -219,6 +219,9 @@ int pz_store_meta_put(pz_store *st, const char *key, const char *val);
 void pz_res_init(struct pz_res *res);
 /* pz_res_clear - free what res owns and re-init it. */
 void pz_res_clear(struct pz_res *res);
+/* pz_res_copy - dst becomes an independent copy of src (dst cleared
+ * first).  PZ_OK or PZ_ENOMEM (dst left empty). */
+int pz_res_copy(struct pz_res *dst, const struct pz_res *src);
 /* pz_res_move - move src into dst (dst cleared first); src is left empty. */
 void pz_res_move(struct pz_res *dst, struct pz_res *src);
 /* pz_res_doc - the parsed document, parsing doc_text on first use; NULL on

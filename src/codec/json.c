@@ -114,24 +114,31 @@ int pz_codec_parse(enum pz_fmt fmt, const uint8_t *buf, size_t len,
 	}
 }
 
-static int codec_buf_dump(const char *p, size_t n, void *ud)
-{
-	return pz_buf_add(ud, p, n) == PZ_OK ? 0 : -1;
-}
-
 int pz_codec_encode(enum pz_fmt fmt, const json_t *doc, struct pz_buf *out)
 {
-	size_t before = out->len;
+	size_t flags = JSON_COMPACT | JSON_ENCODE_ANY, need, room;
+	int rc;
 
 	if (fmt != PZ_FMT_JSON)
 		return PZ_EINVAL;
-	if (json_dump_callback(doc, codec_buf_dump, out,
-			       JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
-		out->len = before;
-		if (out->data)
-			out->data[before] = '\0';
-		return out->max && out->len >= out->max ? PZ_ETOOBIG :
-		       PZ_ENOMEM;
+	/* One pass into spare room, a second only if that was too small. */
+	room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
+	if (room < 1024) {
+		rc = pz_buf_reserve(out, 1024);
+		if (rc != PZ_OK)
+			return rc;
+		room = out->cap - out->len - 1;
 	}
+	need = json_dumpb(doc, out->data + out->len, room, flags);
+	if (need == 0)
+		return PZ_EINVAL;
+	if (need > room) {
+		rc = pz_buf_reserve(out, need);
+		if (rc != PZ_OK)
+			return rc;
+		need = json_dumpb(doc, out->data + out->len, need, flags);
+	}
+	out->len += need;
+	out->data[out->len] = '\0';
 	return PZ_OK;
 }

@@ -1139,6 +1139,8 @@ int pz_core_set_poa(pz_core *core, const char *urls)
 		     (pz_store_rollback(core->store), rc);
 	}
 	pz_res_clear(&cb);
+	if (rc == PZ_OK)
+		rc = pz_store_get(core->store, core->cb_id, &core->cb);
 	return rc;
 }
 
@@ -1189,8 +1191,11 @@ int pz_core_new(const struct pz_core_conf *conf, pz_store *store,
 	core->stats.started = pz_time_now();
 	pz_loop_timer_init(&core->commit_timer, core_commit_tick, core);
 	rc = core_copy_conf(core, conf);
+	pz_res_init(&core->cb);
 	if (rc == PZ_OK)
 		rc = core_create_cb(core);
+	if (rc == PZ_OK)
+		rc = pz_store_get(core->store, core->cb_id, &core->cb);
 	if (rc == PZ_OK)
 		rc = pz_core__notify_init(core);
 	if (rc == PZ_OK)
@@ -1224,6 +1229,7 @@ void pz_core_free(pz_core *core)
 	pz_free(core->allowed_aes);
 	pz_free(core->csi);
 	pz_free(core->cb_ri);
+	pz_res_clear(&core->cb);
 	if (core->admin_secret) {
 		explicit_bzero(core->admin_secret, strlen(core->admin_secret));
 		pz_free(core->admin_secret);

@@ -95,6 +95,8 @@ struct pz_core {
 	pz_store *store;              /* borrowed */
 	pz_loop *loop;                /* borrowed */
 	int64_t cb_id;                /* row id of the CSEBase */
+	struct pz_res cb;             /* the CSEBase row, cached (it changes
+					 only through pz_core_set_poa) */
 	char *cb_ri;                  /* ri of the CSEBase (= cse_id) */
 	struct core_job *pending;     /* completed, waiting for commit */
 	struct core_job **pending_tail;
@@ -215,6 +217,7 @@ void pz_core__run_nested(struct core_ctx *outer, struct pz_req *req,
 void pz_core__target_init(struct core_target *t);
 void pz_core__target_clear(struct core_target *t);
 int pz_core__push(struct core_target *t, struct pz_res *res);
+int pz_core__get(pz_core *core, int64_t id, struct pz_res *out);
 int pz_core__resolve(struct core_ctx *c, const char *to);
 int pz_core__chain_of(struct core_ctx *c, struct pz_res *res,
 		      struct core_target *out);

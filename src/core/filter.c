@@ -331,23 +331,10 @@ static int walk_run(struct walk *w, json_t *top)
 	pz_core__target_init(&w->chain);
 	/* The walk's chain starts as a copy of the target chain. */
 	for (int i = 0; i < c->t.n && rc == PZ_OK; i++) {
-		struct pz_res *src = &c->t.chain[i];
-
 		pz_res_init(&copy);
-		copy = *src;
-		copy.ri = src->ri ? pz_strdup(src->ri) : NULL;
-		copy.rn = pz_strdup(src->rn);
-		copy.org = src->org ? pz_strdup(src->org) : NULL;
-		copy.doc_text = src->doc_text ? pz_strdup(src->doc_text) : NULL;
-		copy.doc = src->doc ? json_incref(src->doc) : NULL;
-		if (!copy.rn || (src->ri && !copy.ri) ||
-		    (src->org && !copy.org) ||
-		    (src->doc_text && !copy.doc_text)) {
-			pz_res_clear(&copy);
-			rc = PZ_ENOMEM;
-			break;
-		}
-		rc = pz_core__push(&w->chain, &copy);
+		rc = pz_res_copy(&copy, &c->t.chain[i]);
+		if (rc == PZ_OK)
+			rc = pz_core__push(&w->chain, &copy);
 	}
 	w->lvl = fc->lvl > 0 ? fc->lvl : 0;
 	w->skip = fc->ofst > 1 ? fc->ofst - 1 : 0;

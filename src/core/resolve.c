@@ -54,6 +54,14 @@ int pz_core__push(struct core_target *t, struct pz_res *res)
 	return PZ_OK;
 }
 
+/* A row by id; the CSEBase comes from the core's copy. */
+int pz_core__get(pz_core *core, int64_t id, struct pz_res *out)
+{
+	if (id == core->cb_id && core->cb.id == id)
+		return pz_res_copy(out, &core->cb);
+	return pz_store_get(core->store, id, out);
+}
+
 int pz_core__res_ri(const struct pz_res *res, char *out, size_t len)
 {
 	const struct core_type *type;
@@ -119,8 +127,7 @@ int pz_core__chain_of(struct core_ctx *c, struct pz_res *res,
 	pz_res_init(&cur);
 	rc = pz_core__push(out, res);
 	while (rc == PZ_OK && out->chain[out->n - 1].pid != 0) {
-		rc = pz_store_get(c->core->store, out->chain[out->n - 1].pid,
-				  &cur);
+		rc = pz_core__get(c->core, out->chain[out->n - 1].pid, &cur);
 		if (rc == PZ_ENOTFOUND)
 			rc = PZ_ESTORE;  /* an orphan: the store is damaged */
 		if (rc == PZ_OK)
@@ -234,7 +241,7 @@ static int resolve_local(struct core_ctx *c, const char *p)
 	pz_res_init(&res);
 	if (!strcmp(first, core->cse_name) || !strcmp(first, "-") ||
 	    !strcmp(first, core->cse_id))
-		rc = pz_store_get(core->store, core->cb_id, &res);
+		rc = pz_core__get(core, core->cb_id, &res);
 	else
 		rc = pz_core__find_ri(core, first, &res);
 	if (rc == PZ_ENOTFOUND)

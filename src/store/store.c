@@ -240,6 +240,24 @@ void pz_res_clear(struct pz_res *res)
 	pz_res_init(res);
 }
 
+int pz_res_copy(struct pz_res *dst, const struct pz_res *src)
+{
+	pz_res_clear(dst);
+	*dst = *src;
+	dst->ri = src->ri ? pz_strdup(src->ri) : NULL;
+	dst->rn = src->rn ? pz_strdup(src->rn) : NULL;
+	dst->org = src->org ? pz_strdup(src->org) : NULL;
+	dst->doc_text = src->doc_text ? pz_strdup(src->doc_text) : NULL;
+	dst->doc = src->doc ? json_deep_copy(src->doc) : NULL;
+	if ((src->ri && !dst->ri) || (src->rn && !dst->rn) ||
+	    (src->org && !dst->org) || (src->doc_text && !dst->doc_text) ||
+	    (src->doc && !dst->doc)) {
+		pz_res_clear(dst);
+		return PZ_ENOMEM;
+	}
+	return PZ_OK;
+}
+
 void pz_res_move(struct pz_res *dst, struct pz_res *src)
 {
 	pz_res_clear(dst);

@@ -32,7 +32,7 @@ void pz_buf_reset(struct pz_buf *b)
 }
 
 /* Make room for n more bytes plus the NUL. */
-static int buf_reserve(struct pz_buf *b, size_t n)
+int pz_buf_reserve(struct pz_buf *b, size_t n)
 {
 	size_t need, cap;
 	char *p;
@@ -57,7 +57,7 @@ static int buf_reserve(struct pz_buf *b, size_t n)
 
 int pz_buf_add(struct pz_buf *b, const void *p, size_t n)
 {
-	int rc = buf_reserve(b, n);
+	int rc = pz_buf_reserve(b, n);
 
 	if (rc != PZ_OK)
 		return rc;
@@ -83,7 +83,7 @@ int pz_buf_vaddf(struct pz_buf *b, const char *fmt, va_list ap)
 	va_end(cp);
 	if (n < 0)
 		return PZ_EINVAL;
-	rc = buf_reserve(b, (size_t)n);
+	rc = pz_buf_reserve(b, (size_t)n);
 	if (rc != PZ_OK)
 		return rc;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

@@ -25,10 +25,37 @@ int64_t pz_time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Civil date from days since 1970-01-01 (proleptic Gregorian). */
+static void time_civil(int64_t days, int *y, int *m, int *d)
+{
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static char *time_put(char *p, int v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
+/* Formatting runs several times per request; this avoids gmtime_r and
+ * printf, which cost far more than the arithmetic. */
 char *pz_time_format(int64_t t, char out[PZ_TS_LEN])
 {
-	time_t sec;
-	struct tm tm;
+	int64_t sec, days, rem;
+	int y, m, d;
+	char *p = out;
 
 	if (t == PZ_TIME_NEVER || t >= (int64_t)253402300799 * 1000000) {
 		strcpy(out, "99991231T235959");
@@ -36,11 +63,18 @@ char *pz_time_format(int64_t t, char out[PZ_TS_LEN])
 	}
 	if (t < 0)
 		t = 0;
-	sec = (time_t)(t / 1000000);
-	gmtime_r(&sec, &tm);
-	snprintf(out, PZ_TS_LEN, "%04d%02d%02dT%02d%02d%02d",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec);
+	sec = t / 1000000;
+	days = sec / 86400;
+	rem = sec % 86400;
+	time_civil(days, &y, &m, &d);
+	p = time_put(p, y, 4);
+	p = time_put(p, m, 2);
+	p = time_put(p, d, 2);
+	*p++ = 'T';
+	p = time_put(p, (int)(rem / 3600), 2);
+	p = time_put(p, (int)(rem / 60 % 60), 2);
+	p = time_put(p, (int)(rem % 60), 2);
+	*p = '\0';
 	return out;
 }
 

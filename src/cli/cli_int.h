@@ -1,0 +1,221 @@
+/*
+ * cli_int.h - what the files of plaza, the operator's command-line tool,
+ * share: the run (struct cli), one request and its answer, the option
+ * walker, and the cli__ functions each file offers the others.
+ *
+ *   main.c        option parsing, dispatch, usage, exit status
+ *   http.c        requests to plazad over libcurl, the credential
+ *   out.c         attribute lists, type names, terminal-safe output
+ *   cmd_res.c     get, create, update, delete, discover
+ *   cmd_ae.c      status, ae list/show/register/delete
+ *   cmd_conf.c    init, config show
+ *   cmd_listen.c  listen: a notification receiver
+ *
+ * Everything runs on the main thread; nothing here is thread-safe.
+ * Functions that return a pz_err report the error on stderr themselves
+ * (once, prefixed "plaza: ") unless their comment says otherwise.
+ */
+#ifndef CLI_INT_H
+#define CLI_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plaza/pz_buf.h"
+
+#define CLI_MAX_BODY ((size_t)16 << 20)  /* largest answer accepted */
+#define CLI_MAX_URL 8192                 /* longest request URL */
+#define CLI_MAX_HDR 512                  /* longest header value kept */
+
+/* The run: global settings, the HTTP handle, the command's arguments. */
+struct cli {
+	const char *url;          /* plazad base URL (argv or environment) */
+	const char *origin;       /* X-M2M-Origin */
+	const char *token;        /* credential; NULL until looked up */
+	const char *data;         /* data directory holding admin.token */
+	bool json;                /* --json: raw JSON on stdout */
+	bool help, version;       /* --help / --version seen */
+	bool token_done;          /* token looked up (maybe not found) */
+	char token_buf[256];      /* token read from admin.token */
+	void *curl;               /* reused CURL handle, owned by http.c;
+				     NULL until needed */
+	unsigned long rqn;        /* request counter for X-M2M-RI */
+	int argc;                 /* command and its arguments ... */
+	char **argv;              /* ... global options removed; owned array,
+				     borrowed strings */
+};
+
+/* One request to plazad. */
+struct call {
+	const char *method;       /* GET, POST, PUT, DELETE */
+	const char *path;         /* oneM2M address in any scope */
+	const char *query;        /* encoded "k=v&k=v" or NULL */
+	int ty;                   /* Create: resource type, else 0 */
+	const json_t *pc;         /* content or NULL; borrowed */
+	const char *origin;       /* overrides cli->origin when set */
+	bool anonymous;           /* send no credential (registration) */
+};
+
+/* plazad's answer. */
+struct reply {
+	long http;                /* HTTP status */
+	int rsc;                  /* X-M2M-RSC, 0 when absent */
+	char token[CLI_MAX_HDR];  /* X-Plaza-Token (AE registration) */
+	char location[CLI_MAX_HDR];  /* Content-Location */
+	bool too_big;             /* the body passed CLI_MAX_BODY */
+	struct pz_buf body;       /* raw body, ceiling CLI_MAX_BODY */
+	json_t *doc;              /* parsed body, owned; NULL if empty */
+};
+
+/* A resource type plaza knows by name. */
+struct ty_row {
+	int ty;                   /* the number (ty) */
+	const char *root;         /* JSON root, "m2m:cnt" */
+	const char *name;         /* short name, "cnt" */
+	const char *long_name;    /* long name, "container" */
+};
+
+/* A command's own option: its name, whether it takes a value, its id. */
+struct copt {
+	const char *name;
+	bool arg;
+	int id;
+};
+
+/* Called per option (id > 0, val "" for a flag) and per positional
+ * argument (id 0); val is never NULL.  Returns PZ_OK or an error
+ * (reported). */
+typedef int (*copt_fn)(void *ud, int id, const char *val);
+
+/* --- main.c: messages and arguments ------------------------------------- */
+
+/* cli__say - print "plaza: message" on stderr and return rc, for
+ * `return cli__say(...)`. */
+int cli__say(int rc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* cli__usage_error - a usage error: the reason, a pointer to --help;
+ * returns PZ_EINVAL. */
+int cli__usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * cli__args - walk a command's arguments argv[from..argc) against opts
+ * (NULL-name terminated, or NULL for none), handing each to fn.  Options
+ * start with "--"; anything else ("-", the CSEBase address "-/ae1") is a
+ * positional argument, and so is everything after "--".  PZ_OK, PZ_EINVAL
+ * (reported) or fn's error.
+ */
+int cli__args(const struct cli *c, int from, const struct copt *opts,
+	      copt_fn fn, void *ud);
+
+/* cli__arg_int - a whole decimal number in [lo, hi] for option opt into
+ * *out.  PZ_OK or PZ_EINVAL (reported). */
+int cli__arg_int(const char *opt, const char *v, long long lo, long long hi,
+		 long long *out);
+
+/* cli__one_arg - a copt_fn for one positional argument only (delete PATH,
+ * ae show X, ...): ud is a const char ** that receives it. */
+int cli__one_arg(void *ud, int id, const char *val);
+
+/* --- http.c: requests to plazad ---------------------------------------- */
+
+/* cli__http_init / cli__http_cleanup - libcurl's global state, once per
+ * process; cleanup also frees c's handle (c may be NULL).  init returns
+ * PZ_OK or PZ_ENOMEM (not reported). */
+int cli__http_init(void);
+void cli__http_cleanup(struct cli *c);
+
+/* cli__reply_init / cli__reply_clear - an empty answer; clear releases
+ * what it holds and leaves it empty again. */
+void cli__reply_init(struct reply *r);
+void cli__reply_clear(struct reply *r);
+
+/*
+ * cli__call - send call to plazad and wait for the answer in r (initialised
+ * by the caller, cleared by the caller with cli__reply_clear).  Reports
+ * every failure itself.  PZ_OK (a success rsc; r->doc is the content or
+ * NULL), PZ_EREQ (an error rsc), PZ_EAGAIN (unreachable), PZ_EINVAL,
+ * PZ_ENOMEM, PZ_ETOOBIG, PZ_EIO.
+ */
+int cli__call(struct cli *c, const struct call *call, struct reply *r);
+
+/* cli__get - Retrieve path (query optional, encoded) into r; as cli__call. */
+int cli__get(struct cli *c, const char *path, const char *query,
+	     struct reply *r);
+
+/* cli__query_add - append "&name=value" (encoded) to the query q.  PZ_OK,
+ * PZ_ENOMEM, PZ_ETOOBIG (not reported). */
+int cli__query_add(struct pz_buf *q, const char *name, const char *value);
+
+/* cli__query_kv - append a "name=value" argument of option opt (--param,
+ * --attr).  PZ_OK, PZ_EINVAL and PZ_ENOMEM (reported), PZ_ETOOBIG. */
+int cli__query_kv(struct pz_buf *q, const char *opt, const char *kv);
+
+/* --- out.c: output ------------------------------------------------------- */
+
+/* cli__ty_by_num - the row of type ty, NULL if plaza has no name for it. */
+const struct ty_row *cli__ty_by_num(long ty);
+
+/*
+ * cli__ty_parse - a type given as a name ("cnt", "container", case ignored)
+ * or a number (1..65535) into *ty and, when plaza knows the type, *row
+ * (else NULL).  PZ_OK or PZ_EINVAL (reported).
+ */
+int cli__ty_parse(const char *s, int *ty, const struct ty_row **row);
+
+/* cli__safe_add - append s to b with control characters escaped (see
+ * out.c).  PZ_OK, PZ_ENOMEM, PZ_ETOOBIG (not reported). */
+int cli__safe_add(struct pz_buf *b, const char *s);
+
+/* cli__safe_width - the columns s takes once escaped. */
+int cli__safe_width(const char *s);
+
+/* cli__put_safe - print s on stdout escaped, padded with spaces to width
+ * columns. */
+void cli__put_safe(const char *s, int width);
+
+/* cli__print_json - doc (NULL prints nothing) on stdout, indented, members
+ * in the order received.  PZ_OK or PZ_ENOMEM (reported). */
+int cli__print_json(const json_t *doc);
+
+/*
+ * cli__value_text - one value as readable text in out: strings bare (and
+ * escaped), lists of scalars comma-separated, anything else compact JSON.
+ * PZ_OK, PZ_ENOMEM, PZ_ETOOBIG (out's ceiling; not reported).
+ */
+int cli__value_text(const json_t *v, struct pz_buf *out);
+
+/* cli__print_result - a resource answer: JSON with --json, else its
+ * attributes one a line.  PZ_OK, PZ_ENOMEM, PZ_ETOOBIG. */
+int cli__print_result(const struct cli *c, const json_t *doc);
+
+/* cli__print_created - a created resource: where it is, then its
+ * attributes (or JSON, with the token of a new AE as member "token"),
+ * then a new AE's token.  verb is "created" or "registered". */
+int cli__print_created(const struct cli *c, const char *verb,
+		       struct reply *r);
+
+/* cli__doc_root - the only member of a {"m2m:xxx": {...}} document (its
+ * name in *name when name is not NULL), or NULL.  Borrowed from doc. */
+json_t *cli__doc_root(const json_t *doc, const char **name);
+
+/* cli__doc_str - the string attribute k of the resource in doc, "" when
+ * absent.  Borrowed from doc. */
+const char *cli__doc_str(const json_t *doc, const char *k);
+
+/* --- the commands: each runs c->argv[0] with its arguments ------------- */
+
+int cli__cmd_status(struct cli *c);    /* cmd_ae.c */
+int cli__cmd_ae(struct cli *c);        /* cmd_ae.c */
+int cli__cmd_get(struct cli *c);       /* cmd_res.c */
+int cli__cmd_create(struct cli *c);    /* cmd_res.c */
+int cli__cmd_update(struct cli *c);    /* cmd_res.c */
+int cli__cmd_delete(struct cli *c);    /* cmd_res.c */
+int cli__cmd_discover(struct cli *c);  /* cmd_res.c */
+int cli__cmd_init(struct cli *c);      /* cmd_conf.c */
+int cli__cmd_config(struct cli *c);    /* cmd_conf.c */
+int cli__cmd_listen(struct cli *c);    /* cmd_listen.c */
+
+#endif
