@@ -70,11 +70,12 @@ fuzz:
 FUZZ_SECONDS ?= 30
 fuzz-run: fuzz
 	cd $(BUILD)-fuzz && for t in fuzz/*_fuzz; do \
-		mkdir -p corpus-work/$$(basename $$t) && \
+		n=$$(basename $$t _fuzz); \
+		mkdir -p corpus-work/$$n && \
 		$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		    corpus-work/$$(basename $$t) \
-		    ../fuzz/corpus/$$(basename $$t .c | sed 's/_fuzz$$//') \
-		    || exit 1; done
+		    -dict=$(CURDIR)/fuzz/$$n.dict -artifact_prefix=$$n- \
+		    corpus-work/$$n $(CURDIR)/fuzz/corpus/$$n || exit 1; \
+	done
 
 # Unit and integration tests under AddressSanitizer and UBSan.
 sanitize:

@@ -103,9 +103,11 @@ enum pz_fmt {
 
 #define PZ_FC_MAX_LIST 32   /* labels, types, content types per request */
 
+#define PZ_FC_UNSET INT64_MIN  /* a time criterion that was not given */
+
 /*
- * Filter criteria (fc).  Times are microseconds since the epoch; a zero or
- * negative value means "not given" (the epoch itself is not a useful bound).
+ * Filter criteria (fc).  Times are microseconds since the epoch, or
+ * PZ_FC_UNSET; counts and sizes are -1 when not given.
  */
 struct pz_fc {
 	int fu;                 /* 0 unset, 1 discovery, 2 conditional retrieval */
@@ -196,8 +198,9 @@ int pz_rsc_http(int rsc);
  * pz_req_param - apply one request parameter given as text (a query-string
  * pair or a binding header) to req: rcn, rt, drt, fu, fo, ty (a filter type
  * on Retrieve), lbl, lim, ofst, lvl, crb, cra, ms, us, sts, stb, exb, exa,
- * sza, szb, cty, atr (as "name=value" via any unknown short name when
- * allow_atr is set), rp, da, arp, sqi (accepted, ignored where unsupported).
+ * sza, szb, cty, attribute filters (rn=..., cnf=..., for the attribute
+ * names plaza filters on), rp and da (accepted, without effect).  Geo and
+ * semantic queries (gmty geom gsf smf sqi arp) are refused.
  * Strings are copied into req->arena.  Returns PZ_OK, PZ_EINVAL (malformed
  * value; err gets a readable reason) or PZ_ENOTFOUND (unknown name).
  */

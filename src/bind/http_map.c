@@ -263,8 +263,11 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 					map_times[i].name, v);
 	}
 	if ((v = map_header(in, "X-M2M-EC"))) {
-		req->ec = atoi(v);
-		if (req->ec < 1 || req->ec > 255)
+		char *end;
+		long ec = strtol(v, &end, 10);
+
+		req->ec = end != v && !*end ? (int)ec : 0;
+		if (ec < 1 || ec > 255 || end == v || *end)
 			return map_fail(out, 0, 4000,
 					"invalid X-M2M-EC '%.20s'", v);
 	}

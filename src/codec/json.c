@@ -4,6 +4,7 @@
  * reaches the core; duplicate keys and NUL characters are rejected.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plaza/pz_codec.h"
@@ -75,6 +76,11 @@ static int json_parse(const uint8_t *buf, size_t len,
 			snprintf(err, errlen, "out of memory parsing content");
 			return PZ_ENOMEM;
 		}
+		if (json_error_code(&jerr) == json_error_stack_overflow) {
+			snprintf(err, errlen, "content nests deeper than %d "
+				 "levels", lim->max_depth);
+			return PZ_ETOOBIG;
+		}
 		snprintf(err, errlen, "malformed JSON at line %d column %d: %s",
 			 jerr.line, jerr.column, jerr.text);
 		return PZ_EINVAL;
@@ -114,31 +120,149 @@ int pz_codec_parse(enum pz_fmt fmt, const uint8_t *buf, size_t len,
 	}
 }
 
+/* --- encoding ------------------------------------------------------------ */
+
+/*
+ * A compact JSON writer over the document model.  jansson's own dumper
+ * goes through a callback per token; responses are encoded on every
+ * request, so this writes straight into the buffer.  Output is identical
+ * to json_dumps(JSON_COMPACT) except for reals, written with the shortest
+ * of %.15g/%.16g/%.17g that reads back to the same double.
+ */
+static int enc_str(struct pz_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+	int rc = pz_buf_add(b, "\"", 1);
+
+	for (size_t i = 0; rc == PZ_OK && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		rc = pz_buf_add(b, s + start, i - start);
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+			break;
+		}
+		if (rc == PZ_OK)
+			rc = pz_buf_add(b, esc, elen);
+		start = i + 1;
+	}
+	if (rc == PZ_OK)
+		rc = pz_buf_add(b, s + start, n - start);
+	return rc == PZ_OK ? pz_buf_add(b, "\"", 1) : rc;
+}
+
+static int enc_real(struct pz_buf *b, double d)
+{
+	char tmp[40];
+	int n = 0;
+
+	if (d != d || d - d != 0)
+		return PZ_EINVAL;  /* NaN and infinities are not JSON */
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	/* Keep it a real on the way back in: "2" would come back an int. */
+	if (!strpbrk(tmp, ".eEn"))
+		tmp[n++] = '.', tmp[n++] = '0', tmp[n] = '\0';
+	return pz_buf_add(b, tmp, (size_t)n);
+}
+
+static int enc_int(struct pz_buf *b, json_int_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+				       (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return pz_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static int enc_value(struct pz_buf *b, const json_t *v, int depth)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+	int rc = PZ_OK;
+
+	if (depth > 1000)
+		return PZ_EINVAL;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		rc = pz_buf_add(b, "{", 1);
+		i = 0;
+		json_object_foreach((json_t *)v, k, e) {
+			if (rc == PZ_OK && i++)
+				rc = pz_buf_add(b, ",", 1);
+			if (rc == PZ_OK)
+				rc = enc_str(b, k, strlen(k));
+			if (rc == PZ_OK)
+				rc = pz_buf_add(b, ":", 1);
+			if (rc == PZ_OK)
+				rc = enc_value(b, e, depth + 1);
+		}
+		return rc == PZ_OK ? pz_buf_add(b, "}", 1) : rc;
+	case JSON_ARRAY:
+		rc = pz_buf_add(b, "[", 1);
+		json_array_foreach((json_t *)v, i, e) {
+			if (rc == PZ_OK && i)
+				rc = pz_buf_add(b, ",", 1);
+			if (rc == PZ_OK)
+				rc = enc_value(b, e, depth + 1);
+		}
+		return rc == PZ_OK ? pz_buf_add(b, "]", 1) : rc;
+	case JSON_STRING:
+		return enc_str(b, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		return enc_int(b, json_integer_value(v));
+	case JSON_REAL:
+		return enc_real(b, json_real_value(v));
+	case JSON_TRUE:
+		return pz_buf_add(b, "true", 4);
+	case JSON_FALSE:
+		return pz_buf_add(b, "false", 5);
+	default:
+		return pz_buf_add(b, "null", 4);
+	}
+}
+
 int pz_codec_encode(enum pz_fmt fmt, const json_t *doc, struct pz_buf *out)
 {
-	size_t flags = JSON_COMPACT | JSON_ENCODE_ANY, need, room;
+	size_t before = out->len;
 	int rc;
 
-	if (fmt != PZ_FMT_JSON)
+	if (fmt != PZ_FMT_JSON || !doc)
 		return PZ_EINVAL;
-	/* One pass into spare room, a second only if that was too small. */
-	room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
-	if (room < 1024) {
-		rc = pz_buf_reserve(out, 1024);
-		if (rc != PZ_OK)
-			return rc;
-		room = out->cap - out->len - 1;
+	rc = enc_value(out, doc, 0);
+	if (rc != PZ_OK) {
+		out->len = before;
+		if (out->data)
+			out->data[before] = '\0';
 	}
-	need = json_dumpb(doc, out->data + out->len, room, flags);
-	if (need == 0)
-		return PZ_EINVAL;
-	if (need > room) {
-		rc = pz_buf_reserve(out, need);
-		if (rc != PZ_OK)
-			return rc;
-		need = json_dumpb(doc, out->data + out->len, need, flags);
-	}
-	out->len += need;
-	out->data[out->len] = '\0';
-	return PZ_OK;
+	return rc;
 }

@@ -94,21 +94,21 @@ bool pz_core__match(struct core_ctx *c, struct pz_res *res)
 			any |= fc->ty[i] == res->ty;
 		tally(&t, any);
 	}
-	if (fc->crb > 0)
+	if (fc->crb != PZ_FC_UNSET)
 		tally(&t, res->ct < fc->crb);
-	if (fc->cra > 0)
+	if (fc->cra != PZ_FC_UNSET)
 		tally(&t, res->ct > fc->cra);
-	if (fc->ms > 0)
+	if (fc->ms != PZ_FC_UNSET)
 		tally(&t, res->lt > fc->ms);
-	if (fc->us > 0)
+	if (fc->us != PZ_FC_UNSET)
 		tally(&t, res->lt < fc->us);
 	if (fc->sts >= 0)
 		tally(&t, has_st && res->st < fc->sts);
 	if (fc->stb >= 0)
 		tally(&t, has_st && res->st > fc->stb);
-	if (fc->exb > 0)
+	if (fc->exb != PZ_FC_UNSET)
 		tally(&t, res->et < fc->exb);
-	if (fc->exa > 0)
+	if (fc->exa != PZ_FC_UNSET)
 		tally(&t, res->et > fc->exa && res->et != PZ_TIME_NEVER);
 	if (fc->sza >= 0)
 		tally(&t, inst && res->cs >= fc->sza);
@@ -335,6 +335,7 @@ static int walk_run(struct walk *w, json_t *top)
 		rc = pz_res_copy(&copy, &c->t.chain[i]);
 		if (rc == PZ_OK)
 			rc = pz_core__push(&w->chain, &copy);
+		pz_res_clear(&copy);  /* empty unless the push failed */
 	}
 	w->lvl = fc->lvl > 0 ? fc->lvl : 0;
 	w->skip = fc->ofst > 1 ? fc->ofst - 1 : 0;

@@ -16,6 +16,7 @@
 void pz_fc_init(struct pz_fc *fc)
 {
 	memset(fc, 0, sizeof(*fc));
+	fc->crb = fc->cra = fc->ms = fc->us = fc->exb = fc->exa = PZ_FC_UNSET;
 	fc->stb = fc->sts = -1;
 	fc->sza = fc->szb = -1;
 	fc->lim = fc->ofst = fc->lvl = -1;

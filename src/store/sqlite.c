@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "plaza/pz_buf.h"
+#include "plaza/pz_codec.h"
 #include "plaza/pz_err.h"
 #include "plaza/pz_log.h"
 #include "plaza/pz_mem.h"
@@ -117,6 +119,7 @@ struct sql_store {
 	sqlite3_stmt *stmt[S_MAX];   /* owned, prepared at open */
 	int64_t saved_last_id;       /* last_id as stored in meta */
 	char *path;                  /* database file, owned */
+	struct pz_buf scratch;       /* document text being written */
 	pthread_t ckpt;              /* the checkpointer thread */
 	bool ckpt_running;           /* ckpt was started */
 	pthread_mutex_t mu;          /* guards the two flags below */
@@ -370,6 +373,7 @@ static void sql_close(pz_store *st)
 	for (int i = 0; i < S_MAX; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
+	pz_buf_free(&s->scratch);
 	pz_free(s->path);
 	pz_free(s);
 }
@@ -385,6 +389,7 @@ static int sql_open(const char *path, const struct pz_store_opts *opts,
 	if (!s)
 		return PZ_ENOMEM;
 	s->base.ops = &pz_store__sqlite_ops;
+	pz_buf_init(&s->scratch, 0);
 	s->path = pz_strdup(path);
 	if (!s->path) {
 		pz_free(s);
@@ -521,6 +526,21 @@ static int sql_edge(pz_store *st, int64_t pid, int ty, bool newest,
 	return sql_get_one(SQL(st), q, out);
 }
 
+/* The document as text, in the store's reusable buffer (valid until the
+ * next call). */
+static int sql_doc_text(struct sql_store *s, json_t *doc, char **text)
+{
+	int rc;
+
+	pz_buf_reset(&s->scratch);
+	rc = doc ? pz_codec_encode(PZ_FMT_JSON, doc, &s->scratch) :
+	     pz_buf_adds(&s->scratch, "{}");
+	if (rc == PZ_OK && !s->scratch.data)
+		rc = pz_buf_adds(&s->scratch, "{}");
+	*text = s->scratch.data;
+	return rc;
+}
+
 static int sql_insert(pz_store *st, struct pz_res *res)
 {
 	struct sql_store *s = SQL(st);
@@ -530,10 +550,9 @@ static int sql_insert(pz_store *st, struct pz_res *res)
 	int rc;
 
 	if (!text) {
-		text = json_dumps(res->doc ? res->doc : json_object(),
-				  JSON_COMPACT);
-		if (!text)
-			return PZ_ENOMEM;
+		rc = sql_doc_text(s, res->doc, &text);
+		if (rc != PZ_OK)
+			return rc;
 	}
 	if (!id)
 		id = st->last_id + 1;
@@ -561,12 +580,18 @@ static int sql_insert(pz_store *st, struct pz_res *res)
 		sqlite3_bind_null(q, 13);
 	sqlite3_bind_text(q, 14, text, -1, SQLITE_STATIC);
 	rc = sql_step_done(s, q, "insert");
-	if (text != res->doc_text)
-		pz_free(text);  /* jansson allocates through pz_malloc */
 	if (rc == PZ_OK) {
 		res->id = id;
 		if (id > st->last_id)
 			st->last_id = id;
+		/* Outside a batch nothing else records the high-water mark. */
+		if (st->depth == 0 && st->last_id > s->saved_last_id) {
+			char v[32];
+
+			snprintf(v, sizeof(v), "%lld", (long long)st->last_id);
+			if (sql_meta_put(st, "last_id", v) == PZ_OK)
+				s->saved_last_id = st->last_id;
+		}
 	}
 	return rc;
 }
@@ -575,12 +600,16 @@ static int sql_update(pz_store *st, struct pz_res *res)
 {
 	struct sql_store *s = SQL(st);
 	sqlite3_stmt *q = s->stmt[S_UPDATE];
-	char *text = res->doc ? json_dumps(res->doc, JSON_COMPACT) :
-		     res->doc_text;
+	char *text = res->doc_text;
 	int rc;
 
+	if (res->doc) {
+		rc = sql_doc_text(s, res->doc, &text);
+		if (rc != PZ_OK)
+			return rc;
+	}
 	if (!text)
-		return res->doc ? PZ_ENOMEM : PZ_EINVAL;
+		return PZ_EINVAL;
 	sqlite3_bind_int64(q, 1, res->id);
 	sqlite3_bind_int64(q, 2, res->lt);
 	if (res->et == PZ_TIME_NEVER)
@@ -592,8 +621,6 @@ static int sql_update(pz_store *st, struct pz_res *res)
 	sqlite3_bind_int64(q, 6, res->st);
 	sqlite3_bind_text(q, 7, text, -1, SQLITE_STATIC);
 	rc = sql_step_done(s, q, "update");
-	if (text != res->doc_text)
-		pz_free(text);
 	if (rc == PZ_OK && sqlite3_changes(s->db) == 0)
 		rc = PZ_ENOTFOUND;
 	return rc;
@@ -646,7 +673,8 @@ static int sql_iterate(struct sql_store *s, sqlite3_stmt *q,
 	return rc;
 }
 
-/* The general (deep or typed) search: a recursive walk built per call. */
+/* Searches without a prepared statement: several types, or below the
+ * children.  The SQL is built per call (not a hot path). */
 static int sql_find_deep(struct sql_store *s, const struct pz_store_q *q,
 			 pz_store_each_cb cb, void *ud)
 {
@@ -658,19 +686,29 @@ static int sql_find_deep(struct sql_store *s, const struct pz_store_q *q,
 	for (int i = 0; i < q->nty && off < sizeof(types) - 16; i++)
 		off += (size_t)snprintf(types + off, sizeof(types) - off,
 					"%s%d", i ? "," : "", q->ty[i]);
-	snprintf(sql, sizeof(sql),
-		 "WITH RECURSIVE sub(id, d) AS (SELECT id, 1 FROM res WHERE "
-		 "pid=?1 UNION ALL SELECT r.id, sub.d+1 FROM res r JOIN sub ON "
-		 "r.pid=sub.id WHERE ?2=0 OR sub.d<?2) "
-		 "SELECT " SQL_COLS ",CASE WHEN ?3 THEN doc END FROM sub "
-		 "JOIN res USING(id) %s%s%s ORDER BY %s",
-		 q->nty ? "WHERE ty IN (" : "", types, q->nty ? ")" : "",
-		 q->lvl == 1 ? (q->newest_first ? "id DESC" : "id") : "d, id");
+	if (q->lvl == 1)
+		snprintf(sql, sizeof(sql),
+			 "SELECT " SQL_COLS ",CASE WHEN ?3 THEN doc END FROM res "
+			 "WHERE pid=?1 %s%s%s AND (?2=0 OR id%s?2) ORDER BY id%s",
+			 q->nty ? "AND ty IN (" : "", types, q->nty ? ")" : "",
+			 q->newest_first ? "<" : ">",
+			 q->newest_first ? " DESC" : "");
+	else
+		snprintf(sql, sizeof(sql),
+			 "WITH RECURSIVE sub(id, d) AS (SELECT id, 1 FROM res "
+			 "WHERE pid=?1 UNION ALL SELECT r.id, sub.d+1 FROM res r "
+			 "JOIN sub ON r.pid=sub.id WHERE ?4=0 OR sub.d<?4) "
+			 "SELECT " SQL_COLS ",CASE WHEN ?3 THEN doc END FROM sub "
+			 "JOIN res USING(id) WHERE (?2=0 OR id>?2) %s%s%s "
+			 "ORDER BY d, id", q->nty ? "AND ty IN (" : "", types,
+			 q->nty ? ")" : "");
 	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return sql_fail(s, "find");
 	sqlite3_bind_int64(stmt, 1, q->root);
-	sqlite3_bind_int64(stmt, 2, q->lvl);
+	sqlite3_bind_int64(stmt, 2, q->after_id);
 	sqlite3_bind_int(stmt, 3, q->with_doc);
+	if (q->lvl != 1)
+		sqlite3_bind_int64(stmt, 4, q->lvl);
 	rc = sql_iterate(s, stmt, cb, ud);
 	sqlite3_finalize(stmt);
 	return rc;

@@ -259,8 +259,15 @@ static int conf_line(struct pz_conf *c, char *line, bool *seen, char *err,
 		return PZ_ECONFIG;
 	}
 	seen[r - conf_rows] = true;
-	return conf_apply(c, r, val, err, errlen) == PZ_OK ? PZ_OK :
-	       PZ_ECONFIG;
+	switch (conf_apply(c, r, val, err, errlen)) {
+	case PZ_OK:
+		return PZ_OK;
+	case PZ_ENOMEM:
+		snprintf(err, errlen, "out of memory");
+		return PZ_ENOMEM;
+	default:
+		return PZ_ECONFIG;
+	}
 }
 
 int pz_conf_load(struct pz_conf *c, const char *path, char *err,

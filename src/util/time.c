@@ -61,11 +61,11 @@ char *pz_time_format(int64_t t, char out[PZ_TS_LEN])
 		strcpy(out, "99991231T235959");
 		return out;
 	}
-	if (t < 0)
-		t = 0;
-	sec = t / 1000000;
-	days = sec / 86400;
-	rem = sec % 86400;
+	if (t < (int64_t)-62167219200 * 1000000)   /* before 0000-01-01 */
+		t = (int64_t)-62167219200 * 1000000;
+	sec = t / 1000000 - (t % 1000000 < 0);     /* floor */
+	days = sec / 86400 - (sec % 86400 < 0);
+	rem = sec - days * 86400;
 	time_civil(days, &y, &m, &d);
 	p = time_put(p, y, 4);
 	p = time_put(p, m, 2);
@@ -204,6 +204,8 @@ int pz_duration_parse(const char *s, int64_t *ms)
 		if (*p == 'T' && !in_time) {
 			in_time = 1;
 			p++;
+			if (!*p)
+				return PZ_EINVAL;  /* "P1DT": T needs a time */
 			continue;
 		}
 		if (dur_part(&p, &v, &unit))
