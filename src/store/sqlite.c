@@ -305,14 +305,15 @@ static void *sql_ckpt_main(void *arg)
 		/* PASSIVE never blocks the writer.  Under a write load that
 		 * never pauses, though, the WAL would never be fully copied
 		 * at the moment a write begins, so it would never start over:
-		 * past SQL_RESTART_FRAMES a RESTART checkpoint holds writers
+		 * past SQL_RESTART_FRAMES a TRUNCATE checkpoint holds writers
 		 * off for the last frames and makes the next write rewind the
-		 * WAL.  The PASSIVE rounds before keep that pause short. */
+		 * WAL (and cut the file back).  The PASSIVE rounds before keep that
+		 * pause short. */
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 					  NULL, NULL);
 		if (restart)
 			sqlite3_wal_checkpoint_v2(db, NULL,
-						  SQLITE_CHECKPOINT_RESTART,
+						  SQLITE_CHECKPOINT_TRUNCATE,
 						  NULL, NULL);
 		pthread_mutex_lock(&s->mu);
 	}
