@@ -10,6 +10,7 @@
  *   cmd_ae.c      status, ae list/show/register/delete
  *   cmd_conf.c    init, config show
  *   cmd_listen.c  listen: a notification receiver
+ *   listen_http.c listen's HTTP/1.1 requests and answers
  *
  * Everything runs on the main thread; nothing here is thread-safe.
  * Functions that return a pz_err report the error on stderr themselves
@@ -21,6 +22,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "plaza/pz_buf.h"
 
@@ -119,7 +121,7 @@ int cli__arg_int(const char *opt, const char *v, long long lo, long long hi,
  * ae show X, ...): ud is a const char ** that receives it. */
 int cli__one_arg(void *ud, int id, const char *val);
 
-/* --- http.c: requests to plazad ---------------------------------------- */
+/* --- http.c: requests to plazad ----------------------------------------- */
 
 /* cli__http_init / cli__http_cleanup - libcurl's global state, once per
  * process; cleanup also frees c's handle (c may be NULL).  init returns
@@ -153,7 +155,7 @@ int cli__query_add(struct pz_buf *q, const char *name, const char *value);
  * --attr).  PZ_OK, PZ_EINVAL and PZ_ENOMEM (reported), PZ_ETOOBIG. */
 int cli__query_kv(struct pz_buf *q, const char *opt, const char *kv);
 
-/* --- out.c: output ------------------------------------------------------- */
+/* --- out.c: output ------------------------------------------------------ */
 
 /* cli__ty_by_num - the row of type ty, NULL if plaza has no name for it. */
 const struct ty_row *cli__ty_by_num(long ty);
@@ -205,7 +207,99 @@ json_t *cli__doc_root(const json_t *doc, const char **name);
  * absent.  Borrowed from doc. */
 const char *cli__doc_str(const json_t *doc, const char *k);
 
-/* --- the commands: each runs c->argv[0] with its arguments ------------- */
+/* --- listen: cmd_listen.c and listen_http.c ----------------------------- */
+
+#define LISTEN_MAX_HEAD ((size_t)16 << 10)  /* request line and headers */
+#define LISTEN_MAX_BODY ((size_t)1 << 20)   /* one request's body */
+#define LISTEN_MAX_CONNS 32                  /* connections at once */
+#define LISTEN_IDLE_MS 60000                 /* close a silent connection */
+#define LISTEN_LINGER_MS 2000                /* a closing connection's input
+						is read and dropped this long */
+
+/* The head of one request, as listen_http.c parsed it. */
+struct listen_head {
+	size_t len;               /* bytes up to and including the blank line */
+	char method[16];          /* "POST", ... */
+	long long clen;           /* Content-Length, -1 when absent */
+	bool te;                  /* Transfer-Encoding given (unsupported) */
+	bool close;               /* Connection: close, or HTTP/1.0 */
+	bool expect;              /* Expect: 100-continue */
+	char ri[CLI_MAX_HDR];     /* X-M2M-RI, "" when absent */
+};
+
+/* One accepted connection. */
+struct listen_conn {
+	int fd;                   /* owned; -1 when the slot is free */
+	char peer[80];            /* "ADDR:PORT", for messages */
+	struct pz_buf in;         /* received, not yet handled */
+	struct pz_buf out;        /* answers not yet sent */
+	size_t sent;              /* bytes of out already sent */
+	bool eof;                 /* the peer will send no more */
+	bool closing;             /* close once out is sent */
+	bool continued;           /* 100 Continue sent for this request */
+	bool linger;              /* answered and shut down for writing:
+				     input is dropped until EOF */
+	int64_t last_ms;          /* last activity, for LISTEN_IDLE_MS */
+};
+
+/* The receiver. */
+struct listener {
+	const struct cli *c;      /* borrowed: c->json */
+	int fd;                   /* listening socket, owned; -1 none */
+	int answer;               /* rsc answered to notifications */
+	long long count;          /* stop after so many; 0 never */
+	long long seen;           /* notifications printed (not vrq) */
+	bool done;                /* count reached: drain, then exit */
+	int64_t done_ms;          /* when it was reached */
+	struct listen_conn conns[LISTEN_MAX_CONNS];
+};
+
+/* cli__listen_warn - "plaza: listen: PEER: why (answered STATUS)" on
+ * stderr (without the parenthesis when status is 0), the reason escaped:
+ * it may quote what the peer sent. */
+void cli__listen_warn(const struct listen_conn *k, int status,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* cli__conn_open - k takes the accepted, non-blocking socket fd (owned
+ * from now on; k->peer is the caller's to fill). */
+void cli__conn_open(struct listen_conn *k, int fd);
+
+/* cli__conn_close - close k and free its slot (a free slot is a no-op). */
+void cli__conn_close(struct listen_conn *k);
+
+/* cli__conn_read - take what the peer sent into k->in (k may be closed:
+ * k->fd is -1 then). */
+void cli__conn_read(struct listen_conn *k);
+
+/* cli__conn_work - handle what k has received, as far as the peer takes
+ * the answers (each complete request goes to cli__listen_request); close
+ * k when it is finished.  Once l->done, no further request is handled. */
+void cli__conn_work(struct listener *l, struct listen_conn *k);
+
+/*
+ * cli__conn_answer - queue an answer without a body: status, X-M2M-RSC
+ * rsc, X-M2M-RI ri (when not empty), extra header lines (CRLF-terminated,
+ * or NULL), Connection: close when k is closing.  PZ_OK, or PZ_ENOMEM /
+ * PZ_ETOOBIG (not reported; the connection should be dropped).
+ */
+int cli__conn_answer(struct listen_conn *k, int status, int rsc,
+		     const char *ri, const char *extra);
+
+/* cli__conn_refuse - answer status (rsc 4000 unless rsc is given) to a
+ * request that cannot be handled, say why on stderr, and close the
+ * connection after the answer when close is set (the framing is lost). */
+void cli__conn_refuse(struct listen_conn *k, int status, int rsc, bool close,
+		      const char *ri, const char *why);
+
+/* cli__listen_request - one complete request (head h, body of n bytes,
+ * both borrowed): print it if it is a notification and queue the answer
+ * (cmd_listen.c).  k may be closed on return (k->fd is -1 then). */
+void cli__listen_request(struct listener *l, struct listen_conn *k,
+			 const struct listen_head *h, const char *body,
+			 size_t n);
+
+/* --- the commands: each runs c->argv[0] with its arguments -------------- */
 
 int cli__cmd_status(struct cli *c);    /* cmd_ae.c */
 int cli__cmd_ae(struct cli *c);        /* cmd_ae.c */

@@ -8,7 +8,7 @@
 #include "plaza/pz_err.h"
 #include "cli_int.h"
 
-/* --- status ---------------------------------------------------------------- */
+/* --- status ------------------------------------------------------------- */
 
 /* One "label  value[/more]" line of status. */
 static void status_line(const char *label, const char *value,
@@ -69,7 +69,7 @@ out:
 	return rc;
 }
 
-/* --- ae show, delete, list -------------------------------------------------- */
+/* --- ae show, delete, list ---------------------------------------------- */
 
 /* The AE at arg (an AE-ID or a path) into r; PZ_EREQ if it is no AE. */
 static int ae_fetch(struct cli *c, const char *arg, struct reply *r)
@@ -196,7 +196,7 @@ static int cmd_ae_list(struct cli *c)
 	return rc;
 }
 
-/* --- ae register ------------------------------------------------------------ */
+/* --- ae register -------------------------------------------------------- */
 
 /* ae register NAME --api APP-ID [--poa URL]... [--ae-id ID] */
 struct reg_args {

@@ -14,7 +14,7 @@
 #include "plaza/pz_fs.h"
 #include "cli_int.h"
 
-/* --- init ------------------------------------------------------------------ */
+/* --- init --------------------------------------------------------------- */
 
 struct init_args {
 	const char *dir;
@@ -124,7 +124,7 @@ out:
 	return rc;
 }
 
-/* --- config show ------------------------------------------------------------ */
+/* --- config show -------------------------------------------------------- */
 
 /* The settings as one JSON object, typed as in the table. */
 static json_t *conf_json(const struct pz_conf *conf)

@@ -15,7 +15,7 @@
 
 #define CLI_MAX_DOC ((size_t)16 << 20)   /* largest --file document */
 
-/* --- content ------------------------------------------------------------- */
+/* --- content ------------------------------------------------------------ */
 
 /* doc_read - the JSON document in file src ("-" = stdin) into *out
  * (caller decrefs).  PZ_OK, PZ_EINVAL (unreadable or malformed, reported),
@@ -186,7 +186,7 @@ static int write_parse(const struct cli *c, struct write_args *w, int maxpos)
 	return cli__args(c, 1, write_opts, write_arg, w);
 }
 
-/* --- create, update, get, delete ----------------------------------------- */
+/* --- create, update, get, delete ---------------------------------------- */
 
 /* create PATH TYPE [K=V]... [--file F|-] */
 int cli__cmd_create(struct cli *c)
@@ -358,7 +358,7 @@ int cli__cmd_delete(struct cli *c)
 	return rc;
 }
 
-/* --- discover ------------------------------------------------------------- */
+/* --- discover ----------------------------------------------------------- */
 
 enum { D_TYPE = 1, D_LABEL, D_LIMIT, D_OFFSET, D_LEVEL, D_OR, D_CRA, D_CRB,
        D_MS, D_US, D_EXA, D_EXB, D_CTY, D_ATTR, D_UNSTRUCT, D_PARAM };
@@ -368,7 +368,8 @@ static const struct copt disc_opts[] = {
 	{ "--limit", true, D_LIMIT }, { "--offset", true, D_OFFSET },
 	{ "--level", true, D_LEVEL }, { "--or", false, D_OR },
 	{ "--created-after", true, D_CRA }, { "--created-before", true, D_CRB },
-	{ "--modified-since", true, D_MS }, { "--unmodified-since", true, D_US },
+	{ "--modified-since", true, D_MS },
+	{ "--unmodified-since", true, D_US },
 	{ "--expires-after", true, D_EXA }, { "--expires-before", true, D_EXB },
 	{ "--content-type", true, D_CTY }, { "--attr", true, D_ATTR },
 	{ "--unstructured", false, D_UNSTRUCT }, { "--param", true, D_PARAM },

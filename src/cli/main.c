@@ -32,7 +32,7 @@
 #define CLI_DEFAULT_ORIGIN "CAdmin"
 #define CLI_DEFAULT_DATA "plaza-data"
 
-/* --- messages ------------------------------------------------------------ */
+/* --- messages ----------------------------------------------------------- */
 
 int cli__say(int rc, const char *fmt, ...)
 {
@@ -107,7 +107,7 @@ int cli__usage_error(const char *fmt, ...)
 	return PZ_EINVAL;
 }
 
-/* --- arguments ----------------------------------------------------------- */
+/* --- arguments ---------------------------------------------------------- */
 
 /*
  * opt_value - does argv[*i] name option opt ("--x VALUE" or "--x=VALUE")?
@@ -301,7 +301,7 @@ int cli__one_arg(void *ud, int id, const char *val)
 	return PZ_OK;
 }
 
-/* --- main ---------------------------------------------------------------- */
+/* --- main --------------------------------------------------------------- */
 
 static const struct {
 	const char *name;

@@ -15,7 +15,7 @@
 #include "plaza/pz_mem.h"
 #include "cli_int.h"
 
-/* --- tables -------------------------------------------------------------- */
+/* --- tables ------------------------------------------------------------- */
 
 /* Resource types: number, JSON root, short name, long name. */
 static const struct ty_row ty_table[] = {
@@ -88,7 +88,8 @@ static const struct {
 	{ "nct", "notificationContentType" }, { "exc", "expirationCounter" },
 	{ "bn", "batchNotify" }, { "ln", "latestNotify" },
 	{ "su", "subscriberURI" }, { "nfu", "notificationForwardingURI" },
-	{ "pn", "pendingNotification" }, { "nsp", "notificationStoragePriority" },
+	{ "pn", "pendingNotification" },
+	{ "nsp", "notificationStoragePriority" },
 	{ "pv", "privileges" }, { "pvs", "selfPrivileges" },
 	{ "mt", "memberType" }, { "mid", "memberIDs" },
 	{ "mnm", "maxNrOfMembers" }, { "cnm", "currentNrOfMembers" },
@@ -105,7 +106,7 @@ static const char *attr_long(const char *sn)
 	return "";
 }
 
-/* --- escaping ------------------------------------------------------------ */
+/* --- escaping ----------------------------------------------------------- */
 
 /*
  * safe_unit - the next character of s as it may reach a terminal: itself,
@@ -174,7 +175,7 @@ void cli__put_safe(const char *s, int width)
 	printf("%*s", pad > 0 ? pad : 0, "");
 }
 
-/* --- values and resources ------------------------------------------------ */
+/* --- values and resources ----------------------------------------------- */
 
 int cli__print_json(const json_t *doc)
 {

@@ -8,7 +8,9 @@ import http.server
 import itertools
 import json
 import os
+import queue
 import re
+import signal
 import socket
 import subprocess
 import threading
@@ -108,7 +110,8 @@ def test_help_lists_every_command():
     out = ok(plaza(None, "--help"))
     for cmd in ("status", "ae list", "ae show", "ae register", "ae delete",
                 "get PATH", "create PATH TYPE", "update PATH", "delete PATH",
-                "discover PATH", "init DIR", "config show", "--url",
+                "discover PATH", "listen [ADDR:]PORT", "init DIR",
+                "config show", "--url",
                 "--origin", "--token", "--data", "--json"):
         assert cmd in out
 
@@ -146,6 +149,13 @@ def test_no_command_is_a_usage_error():
     (["ae", "register", "x"], "ae register needs NAME and --api"),
     (["config"], "config needs show"),
     (["init"], "init needs DIR"),
+    (["listen"], "listen needs [ADDR:]PORT"),
+    (["listen", "70000"], "PORT needs a number from 0 to 65535, not '70000'"),
+    (["listen", "localhost:x"], "PORT needs a number from 0 to 65535"),
+    (["listen", "::1:9000"], "write an IPv6 address in brackets"),
+    (["listen", "0", "1"], "unexpected argument '1'"),
+    (["listen", "0", "--answer", "ok"], "--answer needs a number from 1000"),
+    (["listen", "0", "--count", "0"], "--count needs a number from 1 to"),
     (["--url", "ftp://example.com", "get", "plaza"],
      "--url must start with http://"),
     (["get", "//"], "incomplete address"),
@@ -410,10 +420,18 @@ def test_control_characters_are_escaped(plazad, ae):
     assert attrs(out)["con"] == "a\\x1b[31mb\\nc\\u009bd\u00e9"
     doc = as_json(plaza(plazad, "--json", "get", path + "/esc"))
     assert doc["m2m:cin"]["con"] == con
+    # plazad refuses a C0 control character in a path (BAD_REQUEST) or
+    # quotes it back (NOT_FOUND); either way it arrives escaped.
     res = plaza(plazad, "get", "plaza/\x1b[2Jgone")
     assert res.returncode == 1
     assert "\x1b" not in res.stderr
-    assert "no resource at 'plaza/\\x1b[2Jgone'" in res.stderr
+    assert "BAD_REQUEST (4000)" in res.stderr or \
+        "no resource at 'plaza/\\x1b[2Jgone'" in res.stderr
+    # A C1 control character is quoted back: escaped in the reason.
+    res = plaza(plazad, "get", "plaza/\u009bgone")
+    assert res.returncode == 1
+    assert "\u009b" not in res.stderr
+    assert "no resource at 'plaza/\\u009bgone'" in res.stderr
 
 
 @pytest.mark.parametrize("ty", ["3", "cnt", "container", "CONTAINER"])
@@ -708,3 +726,277 @@ def test_answer_over_the_ceiling(fake_server):
     res = plaza(None, "--url", fake_server, "--token", "t", "get", "big")
     assert res.returncode == 1
     assert "the answer is larger than 16777216 bytes" in res.stderr
+
+
+# --- listen: the notification receiver ----------------------------------------
+
+class Listen:
+    """`plaza listen ADDR [args]` in the background.  Its stdout and stderr
+    lines are collected by reader threads; line() and err_line() wait for
+    the next one until a deadline (never a fixed sleep)."""
+
+    def __init__(self, *args, addr="0", json_mode=False):
+        cmd = [PLAZA] + (["--json"] if json_mode else []) + \
+            ["listen", addr] + [str(a) for a in args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True,
+                                     env=clean_env())
+        self.out, self.err = queue.Queue(), queue.Queue()
+        for stream, q in ((self.proc.stdout, self.out),
+                          (self.proc.stderr, self.err)):
+            threading.Thread(target=self._pump, args=(stream, q),
+                             daemon=True).start()
+        first = (self.err if json_mode else self.out).get(timeout=10)
+        m = re.fullmatch(r"listening on http://([0-9.]+):(\d+)/\n",
+                         first or "")
+        assert m, (first, self.proc.poll())
+        self.port = int(m.group(2))
+        self.url = "http://127.0.0.1:%d/" % self.port
+
+    @staticmethod
+    def _pump(stream, q):
+        for line in stream:
+            q.put(line)
+        q.put(None)  # end of stream
+
+    def line(self, timeout=10):
+        """The next stdout line, without its newline (None at the end)."""
+        line = self.out.get(timeout=timeout)
+        return line.rstrip("\n") if line is not None else None
+
+    def err_line(self, timeout=10):
+        line = self.err.get(timeout=timeout)
+        return line.rstrip("\n") if line is not None else None
+
+    def rest(self, q, timeout=10):
+        """The lines left in q (self.out or self.err) up to the end of the
+        stream; call after the process exited."""
+        got = []
+        while True:
+            line = q.get(timeout=timeout)
+            if line is None:
+                return got
+            got.append(line)
+
+    def stop(self):
+        """SIGTERM; the exit status (0 expected)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+@pytest.fixture
+def listen():
+    """Start listeners: listen(*args, addr=..., json_mode=...); all are
+    stopped after the test."""
+    made = []
+
+    def start(*args, **kw):
+        made.append(Listen(*args, **kw))
+        return made[-1]
+    yield start
+    for l in made:
+        l.stop()
+
+
+def subscribe(d, path, url, *extra, want=0):
+    """A subscription to path with url as nu and su, via plaza; its ri."""
+    res = plaza(d, "--json", "create", path, "sub", "rn=watch",
+                'nu=["%s"]' % url, "su=" + url, 'enc={"net":[3]}', *extra)
+    assert res.returncode == want, res.stderr
+    return json.loads(res.stdout)["m2m:sub"]["ri"] if want == 0 else None
+
+
+def container(d, ae):
+    """A fresh container below the module's AE: its path."""
+    path = "plaza/%s/%s" % (ae[0], name("lc"))
+    ok(plaza(d, "create", path.rsplit("/", 1)[0], "cnt",
+             "rn=" + path.rsplit("/", 1)[1]))
+    return path
+
+
+def test_listen_verification_notification_deletion(plazad, ae, listen):
+    l = listen()
+    path = container(plazad, ae)
+    ri = subscribe(plazad, path, l.url)
+    sur = "/plaza-in/" + ri
+    assert l.line() == "verification request for %s from CAdmin" % sur
+    cin = as_json(plaza(plazad, "--json", "create", path, "cin",
+                        "con=21.5"))["m2m:cin"]
+    line = l.line()
+    assert line.startswith(sur + " net=3: "), line
+    rep = json.loads(line[len(sur + " net=3: "):])
+    assert rep["m2m:cin"]["ri"] == cin["ri"]
+    assert rep["m2m:cin"]["con"] == 21.5
+    ok(plaza(plazad, "delete", path + "/watch"))
+    assert l.line() == "subscription %s ended" % sur
+    assert l.stop() == 0
+    assert l.rest(l.out) == [] and l.rest(l.err) == []
+
+
+def test_listen_json_and_count(plazad, ae, listen):
+    """--json: each body as one JSON line (the announcement on stderr);
+    --count 1: the verification does not count, the first notification
+    does, and plaza exits 0 once it has answered it."""
+    l = listen("--count", "1", json_mode=True)
+    path = container(plazad, ae)
+    ri = subscribe(plazad, path, l.url)
+    vrq = json.loads(l.line())["m2m:sgn"]
+    assert vrq["vrq"] is True and vrq["sur"] == "/plaza-in/" + ri
+    ok(plaza(plazad, "create", path, "cin", "con=on"))
+    sgn = json.loads(l.line())["m2m:sgn"]
+    assert sgn["nev"]["net"] == 3
+    assert sgn["nev"]["rep"]["m2m:cin"]["con"] == "on"
+    assert l.proc.wait(10) == 0
+    assert l.line() is None
+
+
+def test_listen_aggregated_notification_and_count(plazad, ae, listen):
+    """A batch (bn) arrives as one m2m:agn; each notification in it is a
+    line and counts."""
+    l = listen("--count", "2")
+    path = container(plazad, ae)
+    ri = subscribe(plazad, path, l.url, 'bn={"num":2}')
+    assert l.line().startswith("verification request for ")
+    for con in ("one", "two"):
+        ok(plaza(plazad, "create", path, "cin", "con=" + con))
+    lines = [l.line(), l.line()]
+    prefix = "/plaza-in/%s net=3: " % ri
+    assert [json.loads(x[len(prefix):])["m2m:cin"]["con"] for x in lines] \
+        == ["one", "two"]
+    assert l.proc.wait(10) == 0
+
+
+def test_listen_answer_fails_the_subscription(plazad, ae, listen):
+    l = listen("--answer", "4103")
+    path = container(plazad, ae)
+    res = plaza(plazad, "create", path, "sub", "rn=watch",
+                'nu=["%s"]' % l.url)
+    assert res.returncode == 1
+    assert "SUBSCRIPTION_VERIFICATION_INITIATION_FAILED (5204)" in res.stderr
+    assert l.line().startswith("verification request for /plaza-in/")
+    assert plazad.get(path + "/watch").status_code == 404
+    assert l.stop() == 0
+
+
+class Raw:
+    """One raw HTTP connection to a listener."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.f = self.sock.makefile("rb")
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def response(self):
+        """(status, headers with lower-case names, body); None at EOF."""
+        line = self.f.readline()
+        if not line:
+            return None
+        status = int(line.split()[1])
+        headers = {}
+        while True:
+            h = self.f.readline()
+            if h in (b"\r\n", b""):
+                break
+            k, v = h.decode().split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+        n = int(headers.get("content-length", "0"))
+        return status, headers, self.f.read(n) if n else b""
+
+    def closed(self):
+        return self.f.read(1) == b""
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
+def post(body, ri=None, method="POST", extra=b""):
+    body = body if isinstance(body, bytes) else json.dumps(body).encode()
+    head = b"%s /notify HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n" % (
+        method.encode(), len(body))
+    if ri:
+        head += b"X-M2M-RI: " + ri.encode() + b"\r\n"
+    return head + extra + b"\r\n" + body
+
+
+SGN = {"m2m:sgn": {"nev": {"rep": {"m2m:cin": {"con": "a\u009bb"}},
+                           "net": 3}, "sur": "/plaza-in/sub9"}}
+
+
+def test_listen_keeps_going_after_malformed_requests(listen):
+    l = listen(addr="127.0.0.1:0")
+    c = Raw(l.port)
+    # One keep-alive connection: a notification, three bad requests, one
+    # more notification.
+    c.send(post(SGN, ri="n1"))
+    status, h, _ = c.response()
+    assert (status, h["x-m2m-rsc"], h["x-m2m-ri"]) == (200, "2000", "n1")
+    bad = [(post(b'{"m2m:sgn": ', ri="b1"), 400, "4000", "malformed JSON"),
+           (post({"x": 1}, ri="b2"), 400, "4000", "not a notification"),
+           (post(b"", ri="b3"), 400, "4000", "empty body"),
+           (post(SGN, ri="b4", method="PUT"), 405, "4005", "only POST")]
+    for i, (req, want, rsc, why) in enumerate(bad):
+        c.send(req)
+        status, h, _ = c.response()
+        assert (status, h["x-m2m-rsc"], h["x-m2m-ri"]) == \
+            (want, rsc, "b%d" % (i + 1))
+        assert "connection" not in h
+        line = l.err_line()
+        assert re.fullmatch(r"plaza: listen: 127\.0\.0\.1:\d+: .*%s.* "
+                            r"\(answered %d\)" % (why, want), line), line
+    # Pipelined: both answered, in order.
+    c.send(post(SGN, ri="p1") + post(SGN, ri="p2"))
+    assert [c.response()[1]["x-m2m-ri"] for _ in range(2)] == ["p1", "p2"]
+    c.close()
+    # Broken framing: answered, then the connection is closed.
+    for req, want in [(b"GARBAGE\r\n\r\n", 400),
+                      (b"POST / HTTP/2.0\r\n\r\n", 400),
+                      (b"POST / HTTP/1.1\r\nBad Header\r\n\r\n", 400),
+                      (b"POST / HTTP/1.1\r\nContent-Length: 2\r\n"
+                       b"Content-Length: 3\r\n\r\n", 400),
+                      (b"POST / HTTP/1.1\r\nX-M2M-RI: a\x01b\r\n\r\n", 400),
+                      (b"POST / HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n",
+                       413),
+                      (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                       b"\r\n", 411),
+                      (b"POST / HTTP/1.1\r\nX: " + b"y" * 17000, 431)]:
+        c = Raw(l.port)
+        c.send(req)
+        status, h, _ = c.response()
+        assert (status, h["connection"]) == (want, "close"), req[:40]
+        assert c.closed()
+        c.close()
+        assert "(answered %d)" % want in l.err_line()
+    # Expect: 100-continue, and the receiver still answers and prints.
+    c = Raw(l.port)
+    body = json.dumps(SGN).encode()
+    c.send(post(body, ri="e1", extra=b"Expect: 100-continue\r\n")[:-len(body)])
+    assert c.response()[0] == 100
+    c.send(body)
+    assert c.response()[1]["x-m2m-ri"] == "e1"
+    c.close()
+    # Every notification was printed, escaped; nothing else.
+    want = "/plaza-in/sub9 net=3: {\"m2m:cin\":{\"con\":\"a\\u009bb\"}}"
+    assert [l.line() for _ in range(4)] == [want] * 4
+    assert l.stop() == 0
+    assert l.rest(l.out) == [] and l.rest(l.err) == []
+
+
+def test_listen_port_in_use(listen):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    try:
+        res = plaza(None, "listen", "127.0.0.1:%d" % s.getsockname()[1])
+    finally:
+        s.close()
+    assert res.returncode == 1
+    assert "cannot listen on 127.0.0.1:" in res.stderr
+    assert "Address already in use" in res.stderr
