@@ -83,6 +83,7 @@ class Plazad:
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
+                self.hung = True
                 self.proc.kill()
                 self.proc.wait()
         if getattr(self, "logf", None):
@@ -99,8 +100,18 @@ class Plazad:
         self.session = requests.Session()
 
     def cleanup(self):
-        self.stop()
+        """Stop plazad; fail if it did not exit cleanly (a sanitizer
+        finding, a leak under LeakSanitizer, a crash)."""
+        rc = self.stop()
+        log = self.log()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        bad = [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "runtime error:") if m in log]
+        if getattr(self, "hung", False):
+            bad.append("did not stop within 10 s of SIGTERM")
+        if (rc not in (0, None) and rc != -signal.SIGKILL) or bad:
+            pytest.fail("plazad exited with %s %s\n%s" %
+                        (rc, bad, log[-6000:]), pytrace=False)
 
     def log(self):
         try:
