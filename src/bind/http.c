@@ -74,6 +74,8 @@ struct pz_http {
 	struct http_listener ls[HTTP_MAX_LISTENERS];
 	int nls;
 	struct http_req *waiting;      /* suspended, waiting for the core */
+	struct http_req *spare;        /* freed records for reuse (via next) */
+	int nspare;
 };
 
 static void http_wait_add(struct http_req *hr)
@@ -259,12 +261,37 @@ static enum MHD_Result http_map(struct http_req *hr, const char *method,
 
 /* --- the core round trip ----------------------------------------------- */
 
+/* Request records are recycled: each is over a kilobyte, and a fresh
+ * allocation of that size per request makes glibc's allocator sweep its
+ * small-chunk bins every time. */
+#define HTTP_SPARE_MAX 256
+
 static void http_req_free(struct http_req *hr)
 {
+	struct pz_http *h = hr->h;
+
 	pz_req_clear(&hr->req);
 	pz_rsp_clear(&hr->rsp);
 	pz_buf_free(&hr->body);
+	if (h->nspare < HTTP_SPARE_MAX) {
+		hr->next = h->spare;
+		h->spare = hr;
+		h->nspare++;
+		return;
+	}
 	pz_free(hr);
+}
+
+static struct http_req *http_req_new(struct pz_http *h)
+{
+	struct http_req *hr = h->spare;
+
+	if (!hr)
+		return pz_calloc(1, sizeof(*hr));
+	h->spare = hr->next;
+	h->nspare--;
+	memset(hr, 0, sizeof(*hr));
+	return hr;
 }
 
 static void http_done(void *ud, struct pz_rsp *rsp)
@@ -369,7 +396,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
 
 	(void)version;
 	if (!hr) {
-		hr = pz_calloc(1, sizeof(*hr));
+		hr = http_req_new(h);
 		if (!hr)
 			return MHD_NO;
 		hr->h = h;
@@ -651,6 +678,12 @@ void pz_http_free(pz_http *h)
 		pz_loop_io_del(h->loop, h->ls[i].epfd);
 		pz_loop_timer_stop(h->loop, &h->ls[i].timer);
 		MHD_stop_daemon(h->ls[i].d);
+	}
+	while (h->spare) {
+		struct http_req *hr = h->spare;
+
+		h->spare = hr->next;
+		pz_free(hr);
 	}
 	pz_free(h);
 }

@@ -32,12 +32,47 @@ static int map_fail(struct pz_http_out *out, int status, int rsc,
 	return PZ_EREQ;
 }
 
-static const char *map_header(const struct pz_http_in *in, const char *name)
+/*
+ * The headers the binding reads, found in one pass over the request's
+ * headers (a lookup per name would compare every header a dozen times).
+ */
+static const char *const map_names[] = {
+	"X-M2M-Origin", "X-M2M-RI", "X-M2M-RVI", "X-M2M-RTU", "X-M2M-OT",
+	"X-M2M-GID", "X-M2M-VSI", "X-M2M-RET", "X-M2M-RST", "X-M2M-OET",
+	"X-M2M-EC", "Authorization", "Accept", "Content-Type", NULL
+};
+
+#define MAP_NHDR (sizeof(map_names) / sizeof(map_names[0]) - 1)
+
+struct map_hdrs {
+	const char *v[MAP_NHDR];   /* value of map_names[i], or NULL */
+};
+
+static void map_index(const struct pz_http_in *in, struct map_hdrs *h)
 {
-	for (size_t i = 0; i < in->nheaders; i++)
-		if (in->headers[i].name &&
-		    !strcasecmp(in->headers[i].name, name))
-			return in->headers[i].value;
+	memset(h, 0, sizeof(*h));
+	for (size_t i = 0; i < in->nheaders; i++) {
+		const char *n = in->headers[i].name;
+
+		if (!n)
+			continue;
+		for (size_t k = 0; k < MAP_NHDR; k++) {
+			/* The first letter rules out most names cheaply. */
+			if ((n[0] | 0x20) != (map_names[k][0] | 0x20) ||
+			    strcasecmp(n, map_names[k]))
+				continue;
+			if (!h->v[k])
+				h->v[k] = in->headers[i].value;
+			break;
+		}
+	}
+}
+
+static const char *map_header(const struct map_hdrs *h, const char *name)
+{
+	for (size_t k = 0; k < MAP_NHDR; k++)
+		if (map_names[k] == name || !strcmp(map_names[k], name))
+			return h->v[k];
 	return NULL;
 }
 
@@ -225,19 +260,21 @@ static int map_framing(const struct pz_http_in *in, struct pz_http_out *out)
 int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 		struct pz_http_out *out)
 {
+	struct map_hdrs hdrs;
 	const char *ct, *v;
 	char err[200];
 	bool bad_ty = false;
 	int ty = 0, fmt = PZ_FMT_JSON, rc;
 	size_t i;
 
+	map_index(in, &hdrs);
 	out->accept = PZ_FMT_JSON;
 	out->ctype = "application/json";
 	out->status = 0;
 	out->rsc = 0;
 	out->msg[0] = '\0';
 	for (i = 0; i < sizeof(map_strings) / sizeof(map_strings[0]); i++) {
-		v = map_header(in, map_strings[i].name);
+		v = map_header(&hdrs, map_strings[i].name);
 		if (!v)
 			continue;
 		v = pz_arena_strdup(&req->arena, v);
@@ -256,13 +293,13 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 	if (!req->to)
 		return PZ_ENOMEM;
 	for (i = 0; i < sizeof(map_times) / sizeof(map_times[0]); i++) {
-		v = map_header(in, map_times[i].name);
+		v = map_header(&hdrs, map_times[i].name);
 		if (v && map_time(v, (int64_t *)((char *)req +
 						 map_times[i].off)) != PZ_OK)
 			return map_fail(out, 0, 4000, "invalid %s '%.40s'",
 					map_times[i].name, v);
 	}
-	if ((v = map_header(in, "X-M2M-EC"))) {
+	if ((v = map_header(&hdrs, "X-M2M-EC"))) {
 		char *end;
 		long ec = strtol(v, &end, 10);
 
@@ -271,7 +308,7 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 			return map_fail(out, 0, 4000,
 					"invalid X-M2M-EC '%.20s'", v);
 	}
-	v = map_header(in, "Authorization");
+	v = map_header(&hdrs, "Authorization");
 	if (v) {
 		rc = map_auth(req, v);
 		if (rc == PZ_ENOMEM)
@@ -280,7 +317,7 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 			return map_fail(out, 0, 4103, "malformed Authorization "
 					"header (use Bearer or Basic)");
 	}
-	v = map_header(in, "Accept");
+	v = map_header(&hdrs, "Accept");
 	if (!map_accepts_json(v))
 		return map_fail(out, 406, 5207, "cannot answer in '%.60s'; "
 				"plaza speaks application/json", v);
@@ -294,7 +331,7 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 		if (rc != PZ_OK)
 			return map_fail(out, 0, 4000, "%s", err);
 	}
-	ct = map_header(in, "Content-Type");
+	ct = map_header(&hdrs, "Content-Type");
 	if (ct)
 		fmt = map_media(ct, &ty, &bad_ty);
 	if (bad_ty)
