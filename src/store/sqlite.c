@@ -10,10 +10,15 @@
  *
  * Checkpoints (copying the WAL back into the database file, with an fsync)
  * take milliseconds; run inside a commit they would stall the event loop.
- * So the loop's connection never checkpoints: a checkpointer thread with
- * its own connection does, whenever the WAL passes SQL_CKPT_FRAMES frames
- * (signalled from the WAL hook) or once a second.  It touches nothing but
- * the database file; all plaza state stays with the loop thread.
+ * So a checkpointer thread with its own connection copies the WAL back
+ * whenever it passes SQL_CKPT_FRAMES frames (signalled from the WAL hook)
+ * or once a second.  It touches nothing but the database file; all plaza
+ * state stays with the loop thread.  Under writes that never pause, those
+ * copies never catch up with the end of the WAL, and SQLite rewinds a WAL
+ * only when they do: so past SQL_RESTART_FRAMES the loop thread itself,
+ * right after a commit, finishes the copy with a TRUNCATE checkpoint (the
+ * few frames the checkpointer has not copied yet) and the WAL starts over
+ * empty.  That short pause is the price of a bounded WAL.
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -32,8 +37,9 @@
 #include "store_int.h"
 
 #define SQL_SCHEMA_VERSION 1
-#define SQL_CKPT_FRAMES 2000   /* WAL frames that trigger a checkpoint */
-#define SQL_RESTART_FRAMES 32768  /* frames (128 MiB) that force the WAL to
+#define SQL_CKPT_FRAMES 8192   /* WAL frames (32 MiB) that trigger a
+				  checkpoint */
+#define SQL_RESTART_FRAMES 65536  /* frames (256 MiB) that force the WAL to
 				     restart from its beginning */
 #define SQL_COLS "id,pid,ty,rn,ri,ct,lt,et,cs,cni,cbs,st,org"
 
@@ -125,7 +131,8 @@ struct sql_store {
 	pthread_mutex_t mu;          /* guards the two flags below */
 	pthread_cond_t cv;
 	bool ckpt_want;              /* the WAL grew past SQL_CKPT_FRAMES */
-	bool ckpt_restart;           /* ... and past SQL_RESTART_FRAMES */
+	bool restart_due;            /* past SQL_RESTART_FRAMES (loop thread
+					only) */
 	bool ckpt_stop;              /* close: the thread must end */
 };
 
@@ -276,7 +283,6 @@ static void *sql_ckpt_main(void *arg)
 	struct sql_store *s = arg;
 	sqlite3 *db = NULL;
 	struct timespec ts;
-	bool restart;
 
 	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -299,22 +305,11 @@ static void *sql_ckpt_main(void *arg)
 		}
 		if (s->ckpt_stop)
 			break;
-		restart = s->ckpt_restart;
-		s->ckpt_want = s->ckpt_restart = false;
+		s->ckpt_want = false;
 		pthread_mutex_unlock(&s->mu);
-		/* PASSIVE never blocks the writer.  Under a write load that
-		 * never pauses, though, the WAL would never be fully copied
-		 * at the moment a write begins, so it would never start over:
-		 * past SQL_RESTART_FRAMES a TRUNCATE checkpoint holds writers
-		 * off for the last frames and makes the next write rewind the
-		 * WAL (and cut the file back).  The PASSIVE rounds before keep that
-		 * pause short. */
+		/* PASSIVE never blocks the writer. */
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 					  NULL, NULL);
-		if (restart)
-			sqlite3_wal_checkpoint_v2(db, NULL,
-						  SQLITE_CHECKPOINT_TRUNCATE,
-						  NULL, NULL);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -329,10 +324,11 @@ static int sql_wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
 
 	(void)db;
 	(void)name;
+	if (frames >= SQL_RESTART_FRAMES)
+		s->restart_due = true;
 	if (frames >= SQL_CKPT_FRAMES) {
 		pthread_mutex_lock(&s->mu);
 		s->ckpt_want = true;
-		s->ckpt_restart |= frames >= SQL_RESTART_FRAMES;
 		pthread_cond_signal(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 	}
@@ -348,8 +344,12 @@ static int sql_ckpt_start(struct sql_store *s)
 		return PZ_EIO;
 	}
 	s->ckpt_running = true;
+	/* wal_autocheckpoint is itself a WAL hook: turn it off first, or it
+	 * would replace ours. */
+	if (sql_exec(s, "PRAGMA wal_autocheckpoint=0") != PZ_OK)
+		return PZ_ESTORE;
 	sqlite3_wal_hook(s->db, sql_wal_hook, s);
-	return sql_exec(s, "PRAGMA wal_autocheckpoint=0");
+	return PZ_OK;
 }
 
 static void sql_ckpt_stop(struct sql_store *s)
@@ -476,6 +476,11 @@ static int sql_commit(pz_store *st)
 	rc = sql_simple(st, S_COMMIT);
 	if (rc == PZ_OK)
 		s->saved_last_id = s->base.last_id;
+	if (rc == PZ_OK && s->restart_due) {
+		s->restart_due = false;
+		sqlite3_wal_checkpoint_v2(s->db, NULL,
+					  SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	return rc;
 }
 
