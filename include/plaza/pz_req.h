@@ -138,7 +138,8 @@ struct pz_req {
 	const char *rqi;        /* request identifier */
 	const char *rvi;        /* release version indicator */
 	int ty;                 /* resource type for Create, 0 otherwise */
-	json_t *pc;             /* content, owned; NULL if none */
+	json_t *pc;             /* content, owned by this request alone (the
+				   core may keep or change it); NULL if none */
 	int rcn;                /* enum pz_rcn */
 	int rt;                 /* response type rtv, 0 unset (blocking) */
 	const char *rtu;        /* response target for non-blocking */

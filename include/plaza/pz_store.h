@@ -42,6 +42,7 @@ struct pz_res {
 	int64_t cni;       /* container: current number of instances */
 	int64_t cbs;       /* container: current byte size */
 	int64_t st;        /* state tag (container: live; instance: at birth) */
+	int64_t lid;       /* container: id of the latest instance, 0 unknown */
 	char *doc_text;    /* the attribute document as stored (JSON text) */
 	json_t *doc;       /* parsed document; NULL until pz_res_doc() */
 };
@@ -89,7 +90,7 @@ struct pz_store_ops {
 	int (*insert)(pz_store *st, struct pz_res *res);
 	int (*update)(pz_store *st, struct pz_res *res);
 	int (*adjust)(pz_store *st, int64_t id, int64_t dcni, int64_t dcbs,
-		      int64_t dst, int64_t lt);
+		      int64_t dst, int64_t lt, int64_t latest);
 	int (*remove)(pz_store *st, int64_t id);
 	int (*find)(pz_store *st, const struct pz_store_q *q,
 		    pz_store_each_cb cb, void *ud);
@@ -175,10 +176,14 @@ int pz_store_insert(pz_store *st, struct pz_res *res);
  * counters of an existing row.  PZ_ENOTFOUND, PZ_ESTORE. */
 int pz_store_update(pz_store *st, struct pz_res *res);
 
-/* pz_store_adjust - add to the counters of a container in place and set
- * its lt (0 keeps it): the exact-counter path of a child create/delete. */
+/*
+ * pz_store_adjust - add to the counters of a container in place and set
+ * its lt (0 keeps it): the exact-counter path of a child create/delete.
+ * latest > 0 records that instance as the latest; latest < 0 forgets the
+ * latest if it is instance -latest (being deleted); 0 leaves it.
+ */
 int pz_store_adjust(pz_store *st, int64_t id, int64_t dcni, int64_t dcbs,
-		    int64_t dst, int64_t lt);
+		    int64_t dst, int64_t lt, int64_t latest);
 
 /* pz_store_remove - delete the resource and every descendant. */
 int pz_store_remove(pz_store *st, int64_t id);

@@ -74,7 +74,7 @@ static int cnt_enforce(struct core_ctx *c, struct pz_res *cnt)
 			/* The counters say there are instances, the rows
 			 * say none: trust the rows. */
 			rc = pz_store_adjust(c->core->store, cnt->id,
-					     -cnt->cni, -cnt->cbs, 0, 0);
+					     -cnt->cni, -cnt->cbs, 0, 0, 0);
 			cnt->cni = cnt->cbs = 0;
 			break;
 		}
@@ -180,7 +180,7 @@ static int cin_created(struct core_ctx *c, struct pz_res *parent,
 		       struct pz_res *res)
 {
 	int rc = pz_store_adjust(c->core->store, parent->id, 1, res->cs, 1,
-				 c->now);
+				 c->now, res->id);
 
 	if (rc != PZ_OK)
 		return pz_core__internal(c, rc, "counting the instance");
@@ -188,13 +188,15 @@ static int cin_created(struct core_ctx *c, struct pz_res *parent,
 	parent->cbs += res->cs;
 	parent->st++;
 	parent->lt = c->now;
+	parent->lid = res->id;
 	return cnt_enforce(c, parent);
 }
 
 /* Deleting an instance takes it off its container's counters. */
 static int cin_removing(struct core_ctx *c, struct pz_res *res)
 {
-	int rc = pz_store_adjust(c->core->store, res->pid, -1, -res->cs, 0, 0);
+	int rc = pz_store_adjust(c->core->store, res->pid, -1, -res->cs, 0, 0,
+				 -res->id);
 
 	return rc == PZ_OK ? PZ_OK :
 	       pz_core__internal(c, rc, "counting the instance");
@@ -275,4 +277,26 @@ int pz_core__cap_instances(struct core_ctx *c, struct pz_res *cnt)
 	} while (rc == PZ_OK && n == CNT_PAGE);
 	pz_free(p);
 	return rc == PZ_OK ? PZ_OK : pz_core__internal(c, rc, "applying mia");
+}
+
+/*
+ * The latest (newest) or oldest instance of a container.  The latest is
+ * found through the id the container keeps, so reading it costs the same
+ * whatever the container's size; the index is the fallback when that id
+ * was forgotten (the latest was deleted).  PZ_OK, PZ_ENOTFOUND, PZ_ESTORE.
+ */
+int pz_core__instance(struct core_ctx *c, struct pz_res *cnt, bool newest,
+		      struct pz_res *out)
+{
+	int rc;
+
+	if (newest && cnt->lid > 0) {
+		rc = pz_store_get(c->core->store, cnt->lid, out);
+		if (rc == PZ_OK && out->pid == cnt->id && out->ty == PZ_TY_CIN)
+			return PZ_OK;
+		if (rc != PZ_OK && rc != PZ_ENOTFOUND)
+			return rc;
+		pz_res_clear(out);
+	}
+	return pz_store_edge(c->core->store, cnt->id, PZ_TY_CIN, newest, out);
 }

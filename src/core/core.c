@@ -496,7 +496,11 @@ static int core_create(struct core_ctx *c)
 	res.ty = req->ty;
 	res.ct = res.lt = c->now;
 	res.et = pz_core__default_et(c->core, c->now);
-	res.doc = json_deep_copy(attrs);
+	/* The request's own content becomes the stored document (a request
+	 * owns its content alone; see group.c).  A subscription's create may
+	 * run twice (around its verification), so it works on a copy. */
+	res.doc = req->ty == PZ_TY_SUB ? json_deep_copy(attrs) :
+		  json_incref(attrs);
 	res.org = pz_strdup(c->orig ? c->orig : c->core->admin);
 	if (!res.doc || !res.org) {
 		rc = pz_core__internal(c, PZ_ENOMEM, "creating");
@@ -602,8 +606,8 @@ static int core_retrieve(struct core_ctx *c)
 			return pz_core__fail(c, PZ_RSC_BAD_REQUEST,
 				"only rcn=1 applies to latest/oldest");
 		pz_res_init(&inst);
-		rc = pz_store_edge(c->core->store, tr->id, PZ_TY_CIN,
-				   c->t.virt == CORE_VIRT_LA, &inst);
+		rc = pz_core__instance(c, tr, c->t.virt == CORE_VIRT_LA,
+				       &inst);
 		if (rc == PZ_OK && inst.et <= c->now)
 			rc = PZ_ENOTFOUND;  /* expired, the sweep is behind */
 		if (rc == PZ_ENOTFOUND)
@@ -729,8 +733,8 @@ static int core_delete(struct core_ctx *c)
 	if (c->t.virt == CORE_VIRT_LA || c->t.virt == CORE_VIRT_OL) {
 		/* Deleting latest/oldest deletes that instance. */
 		pz_res_init(&inst);
-		rc = pz_store_edge(c->core->store, res->id, PZ_TY_CIN,
-				   c->t.virt == CORE_VIRT_LA, &inst);
+		rc = pz_core__instance(c, res, c->t.virt == CORE_VIRT_LA,
+				       &inst);
 		if (rc == PZ_ENOTFOUND)
 			return pz_core__fail(c, PZ_RSC_NOT_FOUND,
 					     "the container has no instances");

@@ -281,5 +281,7 @@ int pz_core__delete_res(struct core_ctx *c, struct pz_res *parent,
 
 /* --- cnt.c ----------------------------------------------------------- */
 int pz_core__cap_instances(struct core_ctx *c, struct pz_res *cnt);
+int pz_core__instance(struct core_ctx *c, struct pz_res *cnt, bool newest,
+		      struct pz_res *out);
 
 #endif

@@ -223,7 +223,8 @@ static int grp_member_req(struct core_ctx *c, const char *member,
 	sub.rqi = in->rqi;
 	sub.rvi = in->rvi;
 	sub.ty = in->ty;
-	sub.pc = json_incref(in->pc);
+	/* Each member request owns its content (a create keeps it). */
+	sub.pc = in->pc ? json_deep_copy(in->pc) : NULL;
 	sub.rcn = in->rcn;
 	sub.drt = in->drt;
 	sub.fc = in->fc;
@@ -231,7 +232,7 @@ static int grp_member_req(struct core_ctx *c, const char *member,
 	sub.auth_id = c->orig;
 	sub.binding = in->binding;
 	sub.peer = in->peer;
-	if (!sub.to) {
+	if (!sub.to || (in->pc && !sub.pc)) {
 		rc = PZ_ENOMEM;
 		goto out;
 	}

@@ -41,7 +41,7 @@
 				  checkpoint */
 #define SQL_RESTART_FRAMES 65536  /* frames (256 MiB) that force the WAL to
 				     restart from its beginning */
-#define SQL_COLS "id,pid,ty,rn,ri,ct,lt,et,cs,cni,cbs,st,org"
+#define SQL_COLS "id,pid,ty,rn,ri,ct,lt,et,cs,cni,cbs,st,org,lid"
 
 enum {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVE, S_RELEASE, S_ROLLBACK_TO,
@@ -67,11 +67,13 @@ static const char *const sql_text[S_MAX] = {
 	[S_OLDEST] = "SELECT " SQL_COLS ",doc FROM res WHERE pid=?1 AND ty=?2 "
 		     "ORDER BY id ASC LIMIT 1",
 	[S_INSERT] = "INSERT INTO res(" SQL_COLS ",doc) VALUES(?1,?2,?3,?4,"
-		     "?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+		     "?5,?6,?7,?8,?9,?10,?11,?12,?13,0,?14)",
 	[S_UPDATE] = "UPDATE res SET lt=?2,et=?3,cni=?4,cbs=?5,st=?6,doc=?7 "
 		     "WHERE id=?1",
 	[S_ADJUST] = "UPDATE res SET cni=cni+?2,cbs=cbs+?3,st=st+?4,"
-		     "lt=CASE WHEN ?5>0 THEN ?5 ELSE lt END WHERE id=?1",
+		     "lt=CASE WHEN ?5>0 THEN ?5 ELSE lt END,"
+		     "lid=CASE WHEN ?6>0 THEN ?6 WHEN ?6<0 AND lid=-?6 THEN 0 "
+		     "ELSE lid END WHERE id=?1",
 	[S_REMOVE] = "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION ALL "
 		     "SELECT r.id FROM res r JOIN sub ON r.pid=sub.id) "
 		     "DELETE FROM res WHERE id IN sub",
@@ -110,6 +112,7 @@ static const char sql_schema_v1[] =
 	" cbs INTEGER NOT NULL DEFAULT 0,"
 	" st INTEGER NOT NULL DEFAULT 0,"
 	" org TEXT,"                 /* creator originator */
+	" lid INTEGER NOT NULL DEFAULT 0,"  /* container: latest instance */
 	" doc TEXT NOT NULL);"
 	"CREATE UNIQUE INDEX res_name ON res(pid, rn);"
 	"CREATE INDEX res_type ON res(pid, ty);"
@@ -199,11 +202,12 @@ static int sql_row(sqlite3_stmt *q, struct pz_res *res)
 	res->st = sqlite3_column_int64(q, 11);
 	if (sqlite3_column_type(q, 12) != SQLITE_NULL)
 		res->org = sql_text_dup(q, 12);
-	if (sqlite3_column_type(q, 13) != SQLITE_NULL)
-		res->doc_text = sql_text_dup(q, 13);
+	res->lid = sqlite3_column_int64(q, 13);
+	if (sqlite3_column_type(q, 14) != SQLITE_NULL)
+		res->doc_text = sql_text_dup(q, 14);
 	if (!res->rn || (sqlite3_column_type(q, 4) != SQLITE_NULL && !res->ri) ||
 	    (sqlite3_column_type(q, 12) != SQLITE_NULL && !res->org) ||
-	    (sqlite3_column_type(q, 13) != SQLITE_NULL && !res->doc_text)) {
+	    (sqlite3_column_type(q, 14) != SQLITE_NULL && !res->doc_text)) {
 		pz_res_clear(res);
 		return PZ_ENOMEM;
 	}
@@ -646,7 +650,7 @@ static int sql_update(pz_store *st, struct pz_res *res)
 }
 
 static int sql_adjust(pz_store *st, int64_t id, int64_t dcni, int64_t dcbs,
-		      int64_t dst, int64_t lt)
+		      int64_t dst, int64_t lt, int64_t latest)
 {
 	struct sql_store *s = SQL(st);
 	sqlite3_stmt *q = s->stmt[S_ADJUST];
@@ -657,6 +661,7 @@ static int sql_adjust(pz_store *st, int64_t id, int64_t dcni, int64_t dcbs,
 	sqlite3_bind_int64(q, 3, dcbs);
 	sqlite3_bind_int64(q, 4, dst);
 	sqlite3_bind_int64(q, 5, lt);
+	sqlite3_bind_int64(q, 6, latest);
 	rc = sql_step_done(s, q, "adjust");
 	if (rc == PZ_OK && sqlite3_changes(s->db) == 0)
 		rc = PZ_ENOTFOUND;

@@ -163,9 +163,9 @@ int pz_store_update(pz_store *st, struct pz_res *res)
 }
 
 int pz_store_adjust(pz_store *st, int64_t id, int64_t dcni, int64_t dcbs,
-		    int64_t dst, int64_t lt)
+		    int64_t dst, int64_t lt, int64_t latest)
 {
-	return st->ops->adjust(st, id, dcni, dcbs, dst, lt);
+	return st->ops->adjust(st, id, dcni, dcbs, dst, lt, latest);
 }
 
 int pz_store_remove(pz_store *st, int64_t id)

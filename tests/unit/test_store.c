@@ -263,8 +263,8 @@ static void test_update_adjust(void **state)
 	o.et = 777;
 	assert_int_equal(pz_store_update(f->st, &o), PZ_OK);
 
-	assert_int_equal(pz_store_adjust(f->st, id, 1, 10, 1, 300), PZ_OK);
-	assert_int_equal(pz_store_adjust(f->st, id, -2, -5, 2, 0), PZ_OK);
+	assert_int_equal(pz_store_adjust(f->st, id, 1, 10, 1, 300, 41), PZ_OK);
+	assert_int_equal(pz_store_adjust(f->st, id, -2, -5, 2, 0, 0), PZ_OK);
 	pz_res_clear(&o);
 	assert_int_equal(pz_store_get(f->st, id, &o), PZ_OK);
 	assert_int_equal(o.et, 777);
@@ -272,10 +272,20 @@ static void test_update_adjust(void **state)
 	assert_int_equal(o.cbs, 35);
 	assert_int_equal(o.st, 12);
 	assert_int_equal(o.lt, 300);  /* lt 0 kept it */
+	assert_int_equal(o.lid, 41);  /* latest 0 kept it */
+	/* Forgetting the latest only applies to that instance. */
+	assert_int_equal(pz_store_adjust(f->st, id, 0, 0, 0, 0, -40), PZ_OK);
+	pz_res_clear(&o);
+	assert_int_equal(pz_store_get(f->st, id, &o), PZ_OK);
+	assert_int_equal(o.lid, 41);
+	assert_int_equal(pz_store_adjust(f->st, id, 0, 0, 0, 0, -41), PZ_OK);
+	pz_res_clear(&o);
+	assert_int_equal(pz_store_get(f->st, id, &o), PZ_OK);
+	assert_int_equal(o.lid, 0);
 
 	o.id = 99999;
 	assert_int_equal(pz_store_update(f->st, &o), PZ_ENOTFOUND);
-	assert_int_equal(pz_store_adjust(f->st, 99999, 1, 1, 1, 1),
+	assert_int_equal(pz_store_adjust(f->st, 99999, 1, 1, 1, 1, 0),
 			 PZ_ENOTFOUND);
 	pz_res_clear(&o);
 	/* Nothing to write. */
