@@ -256,9 +256,11 @@ static void reload(struct daemon *d)
 	if (pz_conf_load(&fresh, d->conf_path, err, sizeof(err)) != PZ_OK) {
 		pz_log(PZ_WARN, "plazad", "SIGHUP: %s; keeping the running "
 		       "settings", err);
-	} else if (pz_log_set_level(fresh.log_level) == PZ_OK) {
-		pz_log(PZ_INFO, "plazad", "SIGHUP: log.level is %s",
+	} else {
+		/* Said before the change, at a level the new one may hide. */
+		pz_log(PZ_WARN, "plazad", "SIGHUP: log.level is %s",
 		       fresh.log_level);
+		pz_log_set_level(fresh.log_level);
 	}
 	pz_conf_free(&fresh);
 }

@@ -47,6 +47,7 @@ class Plazad:
     # --- lifecycle ---------------------------------------------------------
     def start(self, timeout=10.0):
         portfile = os.path.join(self.tmp, "ports")
+        self.port = None
         if os.path.exists(portfile):
             os.unlink(portfile)
         cmd = [PLAZAD, "--data", self.data, "--listen", "127.0.0.1:0",
@@ -65,8 +66,8 @@ class Plazad:
                 with open(portfile) as f:
                     for line in f:
                         kind, port = line.split()
-                        if kind == "http":
-                            self.port = int(port)
+                        if kind == "http" and not self.port:
+                            self.port = int(port)  # the first listener
                 if self.port:
                     break
             time.sleep(0.01)
