@@ -24,15 +24,43 @@ extern const struct pz_codec_limits pz_codec_default_limits;
 
 /*
  * pz_codec_parse - parse len bytes of fmt into *out (caller decrefs).  The
- * top level must be an object.  Returns PZ_OK, PZ_ETOOBIG (over a limit) or
- * PZ_EINVAL (malformed); err gets a readable reason either way.
+ * top level must be an object.  Returns PZ_OK, PZ_ETOOBIG (over a limit),
+ * PZ_EINVAL (malformed or not representable) or PZ_ENOMEM; err gets a
+ * readable reason either way.
+ *
+ * CBOR (RFC 8949) maps onto the document model losslessly for what oneM2M
+ * content holds: text-keyed maps, arrays, text strings, integers that fit
+ * int64, floats (half, single, double: all become reals), true, false,
+ * null (undefined too); definite and indefinite lengths; tags 0 and 1
+ * (dates) and 4 (decimal fraction, becomes a real) are understood, other
+ * tags are refused.  Byte strings and non-text map keys are refused unless
+ * the flags below allow them.
  */
 int pz_codec_parse(enum pz_fmt fmt, const uint8_t *buf, size_t len,
 		   const struct pz_codec_limits *lim, json_t **out, char *err,
 		   size_t errlen);
 
-/* pz_codec_encode - append doc in fmt to out.  PZ_OK, PZ_ENOMEM,
- * PZ_ETOOBIG (out's ceiling), PZ_EINVAL (not encodable). */
+/* Flags for pz_codec_parse_ex. */
+enum {
+	PZ_CODEC_ANY_TOP = 1,    /* the top level may be any value */
+	PZ_CODEC_INT_KEYS = 2,   /* CBOR: integer map keys become their
+				    decimal text ("-2") */
+	PZ_CODEC_BYTES_B64 = 4   /* CBOR: byte strings become base64url text
+				    without padding */
+};
+
+/* pz_codec_parse_ex - pz_codec_parse with the flags above. */
+int pz_codec_parse_ex(enum pz_fmt fmt, const uint8_t *buf, size_t len,
+		      const struct pz_codec_limits *lim, unsigned flags,
+		      json_t **out, char *err, size_t errlen);
+
+/*
+ * pz_codec_encode - append doc in fmt to out.  PZ_OK, PZ_ENOMEM,
+ * PZ_ETOOBIG (out's ceiling, out unchanged), PZ_EINVAL (not encodable).
+ * CBOR uses preferred serialisation: shortest integer heads, definite
+ * lengths, and each real in the shortest float (half, single, double)
+ * that holds it exactly.
+ */
 int pz_codec_encode(enum pz_fmt fmt, const json_t *doc, struct pz_buf *out);
 
 /* pz_codec_check - walk doc and enforce depth and node limits. */

@@ -108,6 +108,54 @@ int pz_core_set_poa(pz_core *core, const char *urls);
  * (normally done by the loop hook before the loop sleeps). */
 void pz_core_flush(pz_core *core);
 
+/*
+ * pz_core_resolve_id - the row id of the resource an address names (for
+ * <container>/la and /ol the container, for <group>/fopt the group),
+ * without access control: for a binding that must recognise later changes
+ * to what a client watches.  PZ_OK, PZ_ENOTFOUND (also other CSEs and
+ * expired resources), PZ_ESTORE.
+ */
+int pz_core_resolve_id(pz_core *core, const char *to, int64_t *id);
+
+/*
+ * Change reports: after every commit, cb(ud, ids, n) lists the row ids of
+ * the resources the batch created, updated or deleted, and of the parents
+ * whose children changed (a container gaining an instance).  Ids may
+ * repeat.  One watcher; cb must not submit requests from inside the call.
+ */
+typedef void (*pz_core_watch_cb)(void *ud, const int64_t *ids, size_t n);
+void pz_core_watch(pz_core *core, pz_core_watch_cb cb, void *ud);
+
+/*
+ * Pre-shared keys for DTLS (RFC 4279 identities up to 128 bytes, keys up
+ * to 64 bytes).  Each identity maps to the originator a session using it
+ * is authenticated as.  Keys are kept in the store as given: whoever can
+ * read the data directory can read them (see docs/operations.md).
+ *
+ * pz_core_psk_get - the key of identity into key (*len: room in, size
+ * out) and its originator into orig.  Synchronous (it runs inside a DTLS
+ * handshake).  PZ_OK, PZ_ENOTFOUND, PZ_ETOOBIG, PZ_ESTORE.
+ */
+int pz_core_psk_get(pz_core *core, const char *identity, uint8_t *key,
+		    size_t *len, char *orig, size_t origlen);
+/* pz_core_psk_put - add or replace identity's key and originator (NULL:
+ * the identity itself).  PZ_OK, PZ_EINVAL (sizes, characters), PZ_ESTORE.
+ * Committed before it returns. */
+int pz_core_psk_put(pz_core *core, const char *identity, const char *orig,
+		    const uint8_t *key, size_t len);
+/* pz_core_psk_del - forget identity.  PZ_OK, PZ_ENOTFOUND, PZ_ESTORE. */
+int pz_core_psk_del(pz_core *core, const char *identity);
+/* pz_core_psk_list - cb(ud, identity, originator, created_us) for every
+ * identity, sorted; cb returns nonzero to stop.  Never the keys. */
+int pz_core_psk_list(pz_core *core,
+		     int (*cb)(void *ud, const char *identity,
+			       const char *orig, int64_t created),
+		     void *ud);
+
+/* pz_core_admin_check - is secret the credential of the admin?  For
+ * management interfaces outside oneM2M (constant time). */
+bool pz_core_admin_check(pz_core *core, const char *secret);
+
 /* Counters for status and benchmarks. */
 struct pz_core_stats {
 	uint64_t requests;        /* requests handled */

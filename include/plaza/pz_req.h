@@ -95,6 +95,13 @@ enum pz_auth {
 	PZ_AUTH_SECRET        /* a secret for auth_id the core must verify */
 };
 
+/* What a request's content (pc) holds. */
+enum pz_pc_kind {
+	PZ_PC_RESOURCE = 0,   /* a oneM2M representation {"m2m:xxx": {...}} */
+	PZ_PC_SENML           /* a SenML pack (array of records), posted to a
+				 container to become contentInstances */
+};
+
 /* Wire serialisations a binding can negotiate. */
 enum pz_fmt {
 	PZ_FMT_JSON = 0,
@@ -140,6 +147,7 @@ struct pz_req {
 	int ty;                 /* resource type for Create, 0 otherwise */
 	json_t *pc;             /* content, owned by this request alone (the
 				   core may keep or change it); NULL if none */
+	int pc_kind;            /* enum pz_pc_kind */
 	int rcn;                /* enum pz_rcn */
 	int rt;                 /* response type rtv, 0 unset (blocking) */
 	const char *rtu;        /* response target for non-blocking */

@@ -103,6 +103,15 @@ struct pz_store_ops {
 	int (*cred_get)(pz_store *st, const char *orig, uint8_t *hash,
 			size_t *len);
 	int (*cred_del)(pz_store *st, const char *orig);
+	int (*psk_put)(pz_store *st, const char *identity, const char *orig,
+		       const uint8_t *key, size_t len);
+	int (*psk_get)(pz_store *st, const char *identity, uint8_t *key,
+		       size_t *len, char **orig);
+	int (*psk_del)(pz_store *st, const char *identity);
+	int (*psk_list)(pz_store *st,
+			int (*cb)(void *ud, const char *identity,
+				  const char *orig, int64_t created),
+			void *ud);
 	int (*meta_get)(pz_store *st, const char *key, char **val);
 	int (*meta_put)(pz_store *st, const char *key, const char *val);
 };
@@ -213,6 +222,19 @@ int pz_store_cred_put(pz_store *st, const char *orig, const uint8_t *hash,
 int pz_store_cred_get(pz_store *st, const char *orig, uint8_t *hash,
 		      size_t *len);
 int pz_store_cred_del(pz_store *st, const char *orig);
+
+/* DTLS pre-shared keys by identity, with the originator each stands for.
+ * psk_get: *len is the room in key, the key's size out; *orig is
+ * caller-freed.  PZ_ENOTFOUND, PZ_ETOOBIG.  psk_list never gives keys. */
+int pz_store_psk_put(pz_store *st, const char *identity, const char *orig,
+		     const uint8_t *key, size_t len);
+int pz_store_psk_get(pz_store *st, const char *identity, uint8_t *key,
+		     size_t *len, char **orig);
+int pz_store_psk_del(pz_store *st, const char *identity);
+int pz_store_psk_list(pz_store *st,
+		      int (*cb)(void *ud, const char *identity,
+				const char *orig, int64_t created),
+		      void *ud);
 
 /* Small key/value metadata.  meta_get: *val is caller-freed (pz_free). */
 int pz_store_meta_get(pz_store *st, const char *key, char **val);

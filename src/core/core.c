@@ -17,9 +17,11 @@
 
 #include "plaza/pz_b64.h"
 #include "plaza/pz_buf.h"
+#include "plaza/pz_codec.h"
 #include "plaza/pz_err.h"
 #include "plaza/pz_log.h"
 #include "plaza/pz_mem.h"
+#include "plaza/pz_senml.h"
 #include "plaza/pz_time.h"
 #include "core_int.h"
 
@@ -208,6 +210,142 @@ static bool core_check_secret(pz_core *core, const char *orig,
 	for (size_t i = 0; i < n; i++)
 		diff |= (unsigned)(want[i] ^ got[i]);
 	return diff == 0;
+}
+
+/* --- change reports ------------------------------------------------------ */
+
+void pz_core_watch(pz_core *core, pz_core_watch_cb cb, void *ud)
+{
+	core->watch = cb;
+	core->watch_ud = ud;
+}
+
+/* Remember that row id changed in the open batch (for the watcher). */
+void pz_core__touch(pz_core *core, int64_t id)
+{
+	int64_t *t;
+
+	if (!core->watch || id <= 0)
+		return;
+	if (core->ntouched && core->touched[core->ntouched - 1] == id)
+		return;
+	if (core->ntouched == core->captouched) {
+		size_t cap = core->captouched ? core->captouched * 2 : 64;
+
+		t = pz_realloc(core->touched, cap * sizeof(*t));
+		if (!t)
+			return;  /* a lost report only delays an observer */
+		core->touched = t;
+		core->captouched = cap;
+	}
+	core->touched[core->ntouched++] = id;
+}
+
+int pz_core_resolve_id(pz_core *core, const char *to, int64_t *id)
+{
+	struct core_ctx c;
+	struct pz_req req;
+	struct pz_rsp rsp;
+	int rc;
+
+	pz_req_init(&req);
+	pz_rsp_init(&rsp);
+	req.to = to;
+	req.internal = true;
+	memset(&c, 0, sizeof(c));
+	c.core = core;
+	c.req = &req;
+	c.rsp = &rsp;
+	c.now = pz_time_now();
+	pz_core__target_init(&c.t);
+	rc = to && *to ? pz_core__resolve(&c, to) : PZ_EREQ;
+	if (rc == PZ_OK)
+		*id = c.t.chain[c.t.n - 1].id;
+	else if (rc == PZ_EREQ)
+		rc = rsp.rsc == PZ_RSC_INTERNAL_SERVER_ERROR ? PZ_ESTORE :
+		     PZ_ENOTFOUND;
+	pz_core__target_clear(&c.t);
+	pz_rsp_clear(&rsp);
+	pz_req_clear(&req);
+	return rc;
+}
+
+/* --- pre-shared keys ------------------------------------------------------ */
+
+static bool core_psk_identity_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 128)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+int pz_core_psk_put(pz_core *core, const char *identity, const char *orig,
+		    const uint8_t *key, size_t len)
+{
+	int rc;
+
+	if (!core_psk_identity_ok(identity) || len == 0 || len > 64 ||
+	    (orig && !core_psk_identity_ok(orig)))
+		return PZ_EINVAL;
+	if (pz_store_in_batch(core->store))
+		pz_core_flush(core);
+	rc = pz_store_begin(core->store);
+	if (rc != PZ_OK)
+		return rc;
+	rc = pz_store_psk_put(core->store, identity, orig ? orig : identity,
+			      key, len);
+	return rc == PZ_OK ? pz_store_commit(core->store) :
+	       (pz_store_rollback(core->store), rc);
+}
+
+int pz_core_psk_get(pz_core *core, const char *identity, uint8_t *key,
+		    size_t *len, char *orig, size_t origlen)
+{
+	char *o = NULL;
+	int rc;
+
+	if (!core_psk_identity_ok(identity))
+		return PZ_ENOTFOUND;
+	rc = pz_store_psk_get(core->store, identity, key, len, &o);
+	if (rc == PZ_OK && (size_t)snprintf(orig, origlen, "%s", o) >= origlen)
+		rc = PZ_ETOOBIG;
+	pz_free(o);
+	return rc;
+}
+
+int pz_core_psk_del(pz_core *core, const char *identity)
+{
+	int rc;
+
+	if (!core_psk_identity_ok(identity))
+		return PZ_ENOTFOUND;
+	if (pz_store_in_batch(core->store))
+		pz_core_flush(core);
+	rc = pz_store_begin(core->store);
+	if (rc != PZ_OK)
+		return rc;
+	rc = pz_store_psk_del(core->store, identity);
+	return rc == PZ_OK ? pz_store_commit(core->store) :
+	       (pz_store_rollback(core->store), rc);
+}
+
+int pz_core_psk_list(pz_core *core,
+		     int (*cb)(void *ud, const char *identity,
+			       const char *orig, int64_t created),
+		     void *ud)
+{
+	return pz_store_psk_list(core->store, cb, ud);
+}
+
+bool pz_core_admin_check(pz_core *core, const char *secret)
+{
+	return secret && core->admin_secret &&
+	       core_equal_ct(secret, core->admin_secret);
 }
 
 /* --- identify ---------------------------------------------------------- */
@@ -438,6 +576,120 @@ static int core_reclaim_name(struct core_ctx *c, struct pz_res *parent,
 	return rc;
 }
 
+/*
+ * Store one new resource of type under the target from its request
+ * attributes (a reference the caller passes on): validation, defaults,
+ * the type's hooks, the row, counters and events.  *res and *path (its
+ * hierarchical address) are the caller's to clear.  PZ_OK, PZ_EREQ, or
+ * PZ_EPENDING (a subscription waiting for its verification).
+ */
+static int core_insert(struct core_ctx *c, const struct core_type *type,
+		       json_t *attrs, struct pz_res *res, struct pz_buf *path)
+{
+	struct pz_res *parent = core_target_res(c);
+	json_t *v;
+	char ri[CORE_RI_MAX];
+	int rc;
+
+	rc = pz_core__validate(c, type, attrs, true);
+	if (rc != PZ_OK)
+		goto out;
+	v = json_object_get(attrs, "rn");
+	if (v && !pz_core__rn_valid(json_string_value(v))) {
+		rc = pz_core__fail(c, PZ_RSC_BAD_REQUEST,
+				   "invalid resource name '%.64s': use 1-64 "
+				   "of A-Z a-z 0-9 - . _ ~, not la/ol/fopt",
+				   json_string_value(v));
+		goto out;
+	}
+	res->pid = parent->id;
+	res->ty = type->ty;
+	res->ct = res->lt = c->now;
+	res->et = pz_core__default_et(c->core, c->now);
+	res->doc = attrs;
+	attrs = NULL;
+	res->org = pz_strdup(c->orig ? c->orig : c->core->admin);
+	if (!res->org) {
+		rc = pz_core__internal(c, PZ_ENOMEM, "creating");
+		goto out;
+	}
+	if ((v = json_object_get(res->doc, "et"))) {
+		if (pz_time_parse(json_string_value(v), &res->et) != PZ_OK) {
+			rc = pz_core__fail(c, PZ_RSC_BAD_REQUEST,
+					   "invalid expirationTime");
+			goto out;
+		}
+		if (res->et <= c->now) {
+			rc = pz_core__fail(c, PZ_RSC_BAD_REQUEST,
+					   "expirationTime is in the past");
+			goto out;
+		}
+		json_object_del(res->doc, "et");
+	}
+	if ((v = json_object_get(res->doc, "rn"))) {
+		res->rn = pz_strdup(json_string_value(v));
+		json_object_del(res->doc, "rn");
+	}
+	/* "cr": null asks the CSE to record the creator. */
+	if (json_object_get(res->doc, "cr"))
+		json_object_set_new(res->doc, "cr", json_string(
+			c->orig ? c->orig : ""));
+	if (c->job && c->job->reserved_id) {
+		res->id = c->job->reserved_id;
+	} else {
+		res->id = pz_store_next_id(c->core->store);
+		if (c->job && type->ty == PZ_TY_SUB)
+			c->job->reserved_id = res->id;
+	}
+	rc = type->create ? type->create(c, parent, res) : PZ_OK;
+	if (rc != PZ_OK)
+		goto out;
+	if (!res->rn) {
+		pz_core__res_ri(res, ri, sizeof(ri));
+		res->rn = pz_strdup(ri);
+	}
+	pz_core__res_ri(parent, ri, sizeof(ri));
+	if (!res->rn || json_object_set_new(res->doc, "pi", json_string(ri))) {
+		rc = pz_core__internal(c, PZ_ENOMEM, "creating");
+		goto out;
+	}
+	rc = pz_store_insert(c->core->store, res);
+	if (rc == PZ_EEXIST && core_reclaim_name(c, parent, res->rn) == PZ_OK)
+		rc = pz_store_insert(c->core->store, res);
+	if (rc == PZ_EEXIST) {
+		rc = pz_core__fail(c, PZ_RSC_CONFLICT,
+				   "a resource named '%s' already exists here",
+				   res->rn);
+		goto out;
+	}
+	if (rc != PZ_OK) {
+		rc = pz_core__internal(c, rc, "storing the resource");
+		goto out;
+	}
+	if (res->et != PZ_TIME_NEVER)
+		pz_core__expiry_note(c->core, res->et);
+	pz_core__touch(c->core, res->id);
+	pz_core__touch(c->core, parent->id);
+	if (type->created) {
+		rc = type->created(c, parent, res);
+		if (rc != PZ_OK)
+			goto out;
+	}
+	rc = pz_core__event(c, parent, PZ_NET_CREATE_CHILD, res, NULL);
+	if (rc != PZ_OK)
+		goto out;
+	rc = pz_core__path(&c->t, c->t.n, path);
+	if (rc == PZ_OK)
+		rc = pz_buf_addf(path, "/%s", res->rn);
+	if (rc != PZ_OK)
+		rc = pz_core__internal(c, rc, "creating");
+out:
+	json_decref(attrs);
+	return rc;
+}
+
+static int core_create_senml(struct core_ctx *c);
+
 static int core_create(struct core_ctx *c)
 {
 	struct pz_req *req = c->req;
@@ -446,13 +698,14 @@ static int core_create(struct core_ctx *c)
 	const struct core_type *ptype = pz_core__type(parent->ty);
 	struct pz_res res;
 	struct pz_buf path;
-	json_t *attrs, *v;
-	char ri[CORE_RI_MAX];
+	json_t *attrs;
 	int rc;
 
 	if (c->t.virt != CORE_VIRT_NONE)
 		return pz_core__fail(c, PZ_RSC_OPERATION_NOT_ALLOWED,
 				     "cannot create under a virtual resource");
+	if (req->pc_kind == PZ_PC_SENML)
+		return core_create_senml(c);
 	if (!req->ty)
 		return pz_core__fail(c, PZ_RSC_BAD_REQUEST,
 				     "create without a resource type (ty)");
@@ -481,113 +734,33 @@ static int core_create(struct core_ctx *c)
 		return pz_core__fail(c, PZ_RSC_ORIGINATOR_HAS_NO_PRIVILEGE,
 				     "originator '%s' may not create a %s here",
 				     c->orig ? c->orig : "(none)", type->root);
-	rc = pz_core__validate(c, type, attrs, true);
-	if (rc != PZ_OK)
-		return rc;
-	v = json_object_get(attrs, "rn");
-	if (v && !pz_core__rn_valid(json_string_value(v)))
-		return pz_core__fail(c, PZ_RSC_BAD_REQUEST,
-				     "invalid resource name '%.64s': use 1-64 "
-				     "of A-Z a-z 0-9 - . _ ~, not la/ol/fopt",
-				     json_string_value(v));
-
-	pz_res_init(&res);
-	res.pid = parent->id;
-	res.ty = req->ty;
-	res.ct = res.lt = c->now;
-	res.et = pz_core__default_et(c->core, c->now);
 	/* The request's own content becomes the stored document (a request
 	 * owns its content alone; see group.c).  A subscription's create may
 	 * run twice (around its verification), so it works on a copy. */
-	res.doc = req->ty == PZ_TY_SUB ? json_deep_copy(attrs) :
-		  json_incref(attrs);
-	res.org = pz_strdup(c->orig ? c->orig : c->core->admin);
-	if (!res.doc || !res.org) {
-		rc = pz_core__internal(c, PZ_ENOMEM, "creating");
-		goto out;
-	}
-	if ((v = json_object_get(res.doc, "et"))) {
-		if (pz_time_parse(json_string_value(v), &res.et) != PZ_OK) {
-			rc = pz_core__fail(c, PZ_RSC_BAD_REQUEST,
-					   "invalid expirationTime");
-			goto out;
-		}
-		if (res.et <= c->now) {
-			rc = pz_core__fail(c, PZ_RSC_BAD_REQUEST,
-					   "expirationTime is in the past");
-			goto out;
-		}
-		json_object_del(res.doc, "et");
-	}
-	if ((v = json_object_get(res.doc, "rn"))) {
-		res.rn = pz_strdup(json_string_value(v));
-		json_object_del(res.doc, "rn");
-	}
-	/* "cr": null asks the CSE to record the creator. */
-	if (json_object_get(res.doc, "cr"))
-		json_object_set_new(res.doc, "cr", json_string(
-			c->orig ? c->orig : ""));
-	if (c->job && c->job->reserved_id) {
-		res.id = c->job->reserved_id;
-	} else {
-		res.id = pz_store_next_id(c->core->store);
-		if (c->job)
-			c->job->reserved_id = res.id;
-	}
-	rc = type->create ? type->create(c, parent, &res) : PZ_OK;
-	if (rc != PZ_OK)
-		goto out;
-	if (!res.rn) {
-		pz_core__res_ri(&res, ri, sizeof(ri));
-		res.rn = pz_strdup(ri);
-	}
-	pz_core__res_ri(parent, ri, sizeof(ri));
-	if (!res.rn || json_object_set_new(res.doc, "pi", json_string(ri))) {
-		rc = pz_core__internal(c, PZ_ENOMEM, "creating");
-		goto out;
-	}
-	rc = pz_store_insert(c->core->store, &res);
-	if (rc == PZ_EEXIST && core_reclaim_name(c, parent, res.rn) == PZ_OK)
-		rc = pz_store_insert(c->core->store, &res);
-	if (rc == PZ_EEXIST) {
-		rc = pz_core__fail(c, PZ_RSC_CONFLICT,
-				   "a resource named '%s' already exists here",
-				   res.rn);
-		goto out;
-	}
-	if (rc != PZ_OK) {
-		rc = pz_core__internal(c, rc, "storing the resource");
-		goto out;
-	}
-	if (res.et != PZ_TIME_NEVER)
-		pz_core__expiry_note(c->core, res.et);
-	if (type->created) {
-		rc = type->created(c, parent, &res);
-		if (rc != PZ_OK)
-			goto out;
-	}
-	rc = pz_core__event(c, parent, PZ_NET_CREATE_CHILD, &res, NULL);
-	if (rc != PZ_OK)
-		goto out;
+	attrs = req->ty == PZ_TY_SUB ? json_deep_copy(attrs) :
+		json_incref(attrs);
+	if (!attrs)
+		return pz_core__internal(c, PZ_ENOMEM, "creating");
+	pz_res_init(&res);
 	pz_buf_init(&path, 0);
-	rc = pz_core__path(&c->t, c->t.n, &path);
+	rc = core_insert(c, type, attrs, &res, &path);
 	if (rc == PZ_OK)
-		rc = pz_buf_addf(&path, "/%s", res.rn);
-	if (rc != PZ_OK) {
-		pz_buf_free(&path);
-		rc = pz_core__internal(c, rc, "creating");
-		goto out;
-	}
-	rc = pz_core__result(c, PZ_RSC_CREATED, &res, path.data, NULL);
+		rc = pz_core__result(c, PZ_RSC_CREATED, &res, path.data, NULL);
 	if (rc == PZ_OK) {
 		c->rsp->location = pz_buf_take(&path);
 		if (!c->rsp->location)
 			rc = pz_core__internal(c, PZ_ENOMEM, "answering");
 	}
 	pz_buf_free(&path);
-out:
 	pz_res_clear(&res);
 	return rc;
+}
+
+/* SenML ingest lands with the SenML codec (src/codec/senml.c). */
+static int core_create_senml(struct core_ctx *c)
+{
+	return pz_core__fail(c, PZ_RSC_NOT_IMPLEMENTED,
+			     "SenML ingest is not available in this build");
 }
 
 static int core_retrieve(struct core_ctx *c)
@@ -708,6 +881,7 @@ static int core_update(struct core_ctx *c)
 	}
 	if (res->et != PZ_TIME_NEVER)
 		pz_core__expiry_note(c->core, res->et);
+	pz_core__touch(c->core, res->id);
 	if (type->updated) {
 		rc = type->updated(c, res, mod);
 		if (rc != PZ_OK)
@@ -853,6 +1027,7 @@ void pz_core__run(pz_core *core, struct core_job *job)
 {
 	struct core_ctx c;
 	struct core_note *mark;
+	size_t tmark;
 	int64_t started = pz_time_now();
 	int rc;
 
@@ -879,12 +1054,14 @@ void pz_core__run(pz_core *core, struct core_job *job)
 		goto done;
 	}
 	mark = core->notes;
+	tmark = core->ntouched;
 	rc = core_handle(&c);
 	if (rc == PZ_EPENDING) {
 		/* Waiting for subscription verification: nothing was written;
 		 * the verification callback runs the job again. */
 		pz_store_rollback_to(core->store);
 		pz_core__notes_drop(core, mark);
+		core->ntouched = tmark;
 		pz_core__target_clear(&c.t);
 		return;
 	}
@@ -893,6 +1070,7 @@ void pz_core__run(pz_core *core, struct core_job *job)
 	if (c.rsp->rsc >= 4000 || (rc != PZ_OK && rc != PZ_EREQ)) {
 		pz_store_rollback_to(core->store);
 		pz_core__notes_drop(core, mark);
+		core->ntouched = tmark;
 	} else if (pz_store_release(core->store) != PZ_OK) {
 		pz_core__internal(&c, PZ_ESTORE, "finishing the transaction");
 	} else {
@@ -920,6 +1098,7 @@ void pz_core__run_nested(struct core_ctx *outer, struct pz_req *req,
 {
 	struct core_ctx c;
 	struct core_note *mark = outer->core->notes;
+	size_t tmark = outer->core->ntouched;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -944,6 +1123,7 @@ void pz_core__run_nested(struct core_ctx *outer, struct pz_req *req,
 		if (c.rsp->rsc >= 4000 || rc != PZ_OK) {
 			pz_store_rollback_to(c.core->store);
 			pz_core__notes_drop(c.core, mark);
+			c.core->ntouched = tmark;
 		} else {
 			pz_store_release(c.core->store);
 		}
@@ -993,7 +1173,12 @@ void pz_core_flush(pz_core *core)
 	core->batch_writes = 0;
 	if (rc == PZ_OK) {
 		pz_core__notes_commit(core);
+		if (core->watch && core->ntouched)
+			core->watch(core->watch_ud, core->touched,
+				    core->ntouched);
+		core->ntouched = 0;
 	} else {
+		core->ntouched = 0;
 		pz_log(PZ_ERROR, "core", "commit failed: %s; %s", pz_strerror(rc),
 		       "answering the batch with 5000");
 		pz_core__notes_drop(core, NULL);
@@ -1233,6 +1418,7 @@ void pz_core_free(pz_core *core)
 	pz_free(core->allowed_aes);
 	pz_free(core->csi);
 	pz_free(core->cb_ri);
+	pz_free(core->touched);
 	pz_res_clear(&core->cb);
 	if (core->admin_secret) {
 		explicit_bzero(core->admin_secret, strlen(core->admin_secret));

@@ -113,6 +113,10 @@ struct pz_core {
 	struct core_outq *outq;       /* owned */
 	struct pz_core_stats stats;
 	int nesting;                  /* depth of in-core sub-requests */
+	pz_core_watch_cb watch;       /* change reports, may be NULL */
+	void *watch_ud;               /* borrowed */
+	int64_t *touched;             /* ids changed in the open batch */
+	size_t ntouched, captouched;
 };
 
 /* The resolved target of a request: the ancestor chain from the CSEBase. */
@@ -199,6 +203,7 @@ struct core_type {
 void pz_core__run(pz_core *core, struct core_job *job);
 int pz_core__issue_credential(struct core_ctx *c, const char *orig);
 int pz_core__random(void *buf, size_t n);
+void pz_core__touch(pz_core *core, int64_t id);
 const char *pz_core__local(pz_core *core, const char *id);
 int pz_core__fail(struct core_ctx *c, int rsc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -70,6 +70,9 @@ int pz_core__delete_res(struct core_ctx *c, struct pz_res *parent,
 	const struct core_type *type = pz_core__type(res->ty);
 	int rc;
 
+	pz_core__touch(c->core, res->id);
+	if (parent)
+		pz_core__touch(c->core, parent->id);
 	rc = pz_core__event(c, res, PZ_NET_DELETE, NULL, NULL);
 	if (rc == PZ_OK && parent)
 		rc = pz_core__event(c, parent, PZ_NET_DELETE_CHILD, res, NULL);

@@ -519,6 +519,7 @@ static int sub_count_down(struct core_ctx *c, struct pz_res *sub)
 		return rc;
 	}
 	json_object_set_new(doc, "exc", json_integer(n));
+	pz_core__touch(c->core, sub->id);
 	return pz_store_update(c->core->store, sub);
 }
 

@@ -47,7 +47,8 @@ enum {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVE, S_RELEASE, S_ROLLBACK_TO,
 	S_GET, S_GET_RI, S_GET_CHILD, S_NEWEST, S_OLDEST, S_INSERT, S_UPDATE,
 	S_ADJUST, S_REMOVE, S_CHILDREN, S_CHILDREN_DESC, S_CHILDREN_TY, S_COUNT, S_COUNT_ALL,
-	S_EXPIRED, S_NEXT_ET, S_CRED_PUT, S_CRED_GET, S_CRED_DEL, S_META_GET, S_META_PUT,
+	S_EXPIRED, S_NEXT_ET, S_CRED_PUT, S_CRED_GET, S_CRED_DEL, S_PSK_PUT,
+	S_PSK_GET, S_PSK_DEL, S_PSK_LIST, S_META_GET, S_META_PUT,
 	S_MAX
 };
 
@@ -93,6 +94,11 @@ static const char *const sql_text[S_MAX] = {
 		       "VALUES(?1,?2,?3)",
 	[S_CRED_GET] = "SELECT hash FROM cred WHERE orig=?1",
 	[S_CRED_DEL] = "DELETE FROM cred WHERE orig=?1",
+	[S_PSK_PUT] = "INSERT OR REPLACE INTO psk(identity,orig,key,created) "
+		      "VALUES(?1,?2,?3,?4)",
+	[S_PSK_GET] = "SELECT key,orig FROM psk WHERE identity=?1",
+	[S_PSK_DEL] = "DELETE FROM psk WHERE identity=?1",
+	[S_PSK_LIST] = "SELECT identity,orig,created FROM psk ORDER BY identity",
 	[S_META_GET] = "SELECT v FROM meta WHERE k=?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(k,v) VALUES(?1,?2)",
 };
@@ -120,7 +126,9 @@ static const char sql_schema_v1[] =
 	"CREATE INDEX res_et ON res(et) WHERE et IS NOT NULL;"
 	"CREATE TABLE cred(orig TEXT PRIMARY KEY, hash BLOB NOT NULL,"
 	" created INTEGER NOT NULL);"
-	"CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);";
+	"CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+	"CREATE TABLE psk(identity BLOB PRIMARY KEY, orig TEXT NOT NULL,"
+	" key BLOB NOT NULL, created INTEGER NOT NULL);";
 
 struct sql_store {
 	struct pz_store base;        /* must be first */
@@ -839,6 +847,80 @@ static int sql_cred_del(pz_store *st, const char *orig)
 	return sql_step_done(SQL(st), q, "cred del");
 }
 
+static int sql_psk_put(pz_store *st, const char *identity, const char *orig,
+		       const uint8_t *key, size_t len)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_PSK_PUT];
+
+	sqlite3_bind_text(q, 1, identity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, orig, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, key, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, pz_time_now());
+	return sql_step_done(SQL(st), q, "psk put");
+}
+
+static int sql_psk_get(pz_store *st, const char *identity, uint8_t *key,
+		       size_t *len, char **orig)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_PSK_GET];
+	int r, rc = PZ_OK;
+
+	sqlite3_bind_text(q, 1, identity, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(q, 0);
+
+		if (n > *len) {
+			rc = PZ_ETOOBIG;
+		} else {
+			memcpy(key, sqlite3_column_blob(q, 0), n);
+			*len = n;
+			*orig = sql_text_dup(q, 1);
+			if (!*orig)
+				rc = PZ_ENOMEM;
+		}
+	} else {
+		rc = r == SQLITE_DONE ? PZ_ENOTFOUND : sql_fail(s, "psk get");
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+static int sql_psk_del(pz_store *st, const char *identity)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_PSK_DEL];
+	int rc;
+
+	sqlite3_bind_text(q, 1, identity, -1, SQLITE_STATIC);
+	rc = sql_step_done(s, q, "psk del");
+	if (rc == PZ_OK && sqlite3_changes(s->db) == 0)
+		rc = PZ_ENOTFOUND;
+	return rc;
+}
+
+static int sql_psk_list(pz_store *st,
+			int (*cb)(void *ud, const char *identity,
+				  const char *orig, int64_t created),
+			void *ud)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_PSK_LIST];
+	int r;
+
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		if (cb(ud, (const char *)sqlite3_column_text(q, 0),
+		       (const char *)sqlite3_column_text(q, 1),
+		       sqlite3_column_int64(q, 2)))
+			break;
+	}
+	sqlite3_reset(q);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? PZ_OK :
+	       sql_fail(s, "psk list");
+}
+
 static int sql_meta_get(pz_store *st, const char *key, char **val)
 {
 	struct sql_store *s = SQL(st);
@@ -902,6 +984,10 @@ const struct pz_store_ops pz_store__sqlite_ops = {
 	.cred_put = sql_cred_put,
 	.cred_get = sql_cred_get,
 	.cred_del = sql_cred_del,
+	.psk_put = sql_psk_put,
+	.psk_get = sql_psk_get,
+	.psk_del = sql_psk_del,
+	.psk_list = sql_psk_list,
 	.meta_get = sql_meta_get,
 	.meta_put = sql_meta_put,
 };

@@ -212,6 +212,31 @@ int pz_store_cred_del(pz_store *st, const char *orig)
 	return st->ops->cred_del(st, orig);
 }
 
+int pz_store_psk_put(pz_store *st, const char *identity, const char *orig,
+		     const uint8_t *key, size_t len)
+{
+	return st->ops->psk_put(st, identity, orig, key, len);
+}
+
+int pz_store_psk_get(pz_store *st, const char *identity, uint8_t *key,
+		     size_t *len, char **orig)
+{
+	return st->ops->psk_get(st, identity, key, len, orig);
+}
+
+int pz_store_psk_del(pz_store *st, const char *identity)
+{
+	return st->ops->psk_del(st, identity);
+}
+
+int pz_store_psk_list(pz_store *st,
+		      int (*cb)(void *ud, const char *identity,
+				const char *orig, int64_t created),
+		      void *ud)
+{
+	return st->ops->psk_list(st, cb, ud);
+}
+
 int pz_store_meta_get(pz_store *st, const char *key, char **val)
 {
 	return st->ops->meta_get(st, key, val);
