@@ -38,6 +38,10 @@ struct pz_conf {
 	int64_t http_max_body;
 	int64_t http_max_conns;
 	int64_t http_timeout;
+	char *coap_listen;       /* plain CoAP addresses */
+	char *coaps_listen;      /* CoAP over DTLS addresses */
+	char *coap_plain_allowed;
+	int64_t coap_max_body;
 	bool trust_origin;
 	bool reg_open;
 	char *reg_allowed;

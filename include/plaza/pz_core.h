@@ -152,6 +152,10 @@ int pz_core_psk_list(pz_core *core,
 			       const char *orig, int64_t created),
 		     void *ud);
 
+/* pz_core_random - n random bytes from the kernel (for new keys).
+ * PZ_OK or PZ_EIO. */
+int pz_core_random(void *out, size_t n);
+
 /* pz_core_admin_check - is secret the credential of the admin?  For
  * management interfaces outside oneM2M (constant time). */
 bool pz_core_admin_check(pz_core *core, const char *secret);

@@ -78,6 +78,15 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 		struct pz_http_out *out);
 
 /*
+ * pz_http_mgmt - the management interface under /.plaza/ (see
+ * http_mgmt.c): admin-only, JSON.  Returns the HTTP status and sets *out
+ * (new reference) to the answer.
+ */
+int pz_http_mgmt(pz_core *core, const char *method, const char *path,
+		 const char *auth, const uint8_t *body, size_t len,
+		 json_t **out);
+
+/*
  * pz_net_parse_addr - split "host:port" / "[v6]:port" / ":port" into a
  * socket address.  Shared by every binding.  PZ_OK or PZ_EINVAL.
  */

@@ -59,6 +59,10 @@ struct http_req {
 	struct http_req *next, *prev;  /* in pz_http.waiting while suspended */
 	bool orphan;                   /* MHD is done; free on answer */
 	bool too_big;                  /* body over the limit, discarding */
+	bool mgmt;                     /* a /.plaza/ management request */
+	const char *method;            /* management: the HTTP method */
+	const char *path;              /* management: the path */
+	const char *auth;              /* management: Authorization */
 	enum pz_fmt accept;            /* serialisation of the answer */
 	const char *ctype;             /* media type to answer with */
 	struct pz_buf body;            /* request body */
@@ -325,6 +329,41 @@ static bool http_peer_done(struct http_req *hr)
 	return ci && recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/* A management request, answered at once (see http_mgmt.c). */
+static enum MHD_Result http_manage(struct http_req *hr)
+{
+	struct pz_buf body;
+	enum MHD_Result ret;
+	json_t *out = NULL;
+	int status;
+
+	status = pz_http_mgmt(hr->h->core, hr->method, hr->path, hr->auth,
+			      (const uint8_t *)hr->body.data, hr->body.len,
+			      &out);
+	pz_log(PZ_INFO, "http", "%s management %s %s: %d", hr->peer,
+	       hr->method, hr->path, status);
+	pz_buf_init(&body, 0);
+	hr->state = HR_REJECTED;  /* nothing of it reaches the core */
+	hr->rsp.rsc = 0;
+	if (!out || pz_codec_encode(PZ_FMT_JSON, out, &body) != PZ_OK)
+		status = 500;
+	json_decref(out);
+	{
+		size_t len = body.len;
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+			len, pz_buf_take(&body), MHD_RESPMEM_MUST_FREE);
+
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"application/json");
+		ret = MHD_queue_response(hr->conn, (unsigned)status, r);
+		MHD_destroy_response(r);
+	}
+	pz_buf_free(&body);
+	return ret;
+}
+
 static enum MHD_Result http_submit(struct http_req *hr)
 {
 	char err[300];
@@ -411,6 +450,16 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
 		hr->req.binding = "http";
 		hr->req.peer = hr->peer;
 		*con_cls = hr;
+		if (!strncmp(url, "/.plaza/", 8)) {
+			hr->mgmt = true;
+			hr->method = pz_arena_strdup(&hr->req.arena, method);
+			hr->path = pz_arena_strdup(&hr->req.arena, url);
+			hr->auth = pz_arena_strdup(&hr->req.arena,
+				MHD_lookup_connection_value(conn,
+					MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_AUTHORIZATION));
+			return hr->method && hr->path ? MHD_YES : MHD_NO;
+		}
 		return http_map(hr, method, url);
 	}
 	if (hr->state == HR_ANSWERED)
@@ -430,6 +479,8 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
 	if (hr->too_big)
 		return http_reject(hr, 413, 4000, "request body exceeds %zu "
 				   "bytes", h->opts.max_body);
+	if (hr->mgmt)
+		return http_manage(hr);
 	return http_submit(hr);
 }
 

@@ -9,6 +9,7 @@
  *   cmd_res.c     get, create, update, delete, discover
  *   cmd_ae.c      status, ae list/show/register/delete
  *   cmd_conf.c    init, config show
+ *   cmd_psk.c     psk add/list/revoke (plazad's management interface)
  *   cmd_listen.c  listen: a notification receiver
  *   listen_http.c listen's HTTP/1.1 requests and answers
  *
@@ -57,6 +58,8 @@ struct call {
 	const json_t *pc;         /* content or NULL; borrowed */
 	const char *origin;       /* overrides cli->origin when set */
 	bool anonymous;           /* send no credential (registration) */
+	bool mgmt;                /* path is one of plazad's management
+				     paths (/.plaza/...), sent as it is */
 };
 
 /* plazad's answer. */
@@ -311,5 +314,6 @@ int cli__cmd_discover(struct cli *c);  /* cmd_res.c */
 int cli__cmd_init(struct cli *c);      /* cmd_conf.c */
 int cli__cmd_config(struct cli *c);    /* cmd_conf.c */
 int cli__cmd_listen(struct cli *c);    /* cmd_listen.c */
+int cli__cmd_psk(struct cli *c);       /* cmd_psk.c */
 
 #endif

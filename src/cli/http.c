@@ -107,7 +107,7 @@ int cli__query_kv(struct pz_buf *q, const char *opt, const char *kv)
  * segment is percent-encoded.  PZ_OK, PZ_EINVAL (reported), PZ_ETOOBIG.
  */
 static int cli_url(const struct cli *c, const char *path, const char *query,
-		   struct pz_buf *out)
+		   bool mgmt, struct pz_buf *out)
 {
 	size_t n = strlen(c->url);
 	const char *prefix = "/";
@@ -117,7 +117,10 @@ static int cli_url(const struct cli *c, const char *path, const char *query,
 	    strncasecmp(c->url, "https://", 8))
 		return cli__usage_error("--url must start with http:// or "
 					"https://, not '%s'", c->url);
-	if (!strncmp(path, "//", 2)) {
+	if (mgmt) {
+		prefix = "/";
+		path += path[0] == '/';
+	} else if (!strncmp(path, "//", 2)) {
 		prefix = "/_/";
 		path += 2;
 	} else if (path[0] == '/') {
@@ -372,6 +375,22 @@ static int cli_outcome(const struct cli *c, const struct call *call,
 	return PZ_EREQ;
 }
 
+/* A management answer: JSON; an HTTP error carries {"error": reason}. */
+static int cli_mgmt_outcome(struct reply *r)
+{
+	json_error_t je;
+	const char *why;
+
+	if (r->body.len)
+		r->doc = json_loadb(r->body.data, r->body.len, 0, &je);
+	if (r->http >= 200 && r->http < 300)
+		return r->doc ? PZ_OK :
+		       cli__say(PZ_EIO, "malformed answer: %s", je.text);
+	why = json_string_value(json_object_get(r->doc, "error"));
+	return cli__say(PZ_EREQ, "HTTP %ld: %s", r->http,
+			why ? why : "no reason given");
+}
+
 int cli__call(struct cli *c, const struct call *call, struct reply *r)
 {
 	struct curl_slist *hdrs = NULL;
@@ -382,7 +401,7 @@ int cli__call(struct cli *c, const struct call *call, struct reply *r)
 	int rc;
 
 	pz_buf_init(&url, CLI_MAX_URL);
-	rc = cli_url(c, call->path, call->query, &url);
+	rc = cli_url(c, call->path, call->query, call->mgmt, &url);
 	if (rc != PZ_OK)
 		goto out;
 	rc = cli_headers(c, call, &hdrs);
@@ -400,8 +419,10 @@ int cli__call(struct cli *c, const struct call *call, struct reply *r)
 		goto out;
 	cc = curl_easy_perform(c->curl);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->http);
-	rc = cc == CURLE_OK ? cli_outcome(c, call, r) :
-	     cli_transport(c, cc, r, errbuf);
+	if (cc != CURLE_OK)
+		rc = cli_transport(c, cc, r, errbuf);
+	else
+		rc = call->mgmt ? cli_mgmt_outcome(r) : cli_outcome(c, call, r);
 out:
 	pz_free(body);
 	curl_slist_free_all(hdrs);

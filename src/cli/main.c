@@ -72,6 +72,11 @@ static const char cli_usage_text[] =
 "                                 receive notifications on ADDR:PORT\n"
 "                                 (127.0.0.1 unless given; 0: any port)\n"
 "                                 and print them, one a line\n"
+"  psk add IDENTITY [--originator ORIG] [--key HEX]\n"
+"                                 a DTLS pre-shared key (admin); without\n"
+"                                 --key plazad makes one, shown once\n"
+"  psk list                       DTLS identities (never their keys)\n"
+"  psk revoke IDENTITY            forget an identity\n"
 "  init DIR [--force]             write DIR/plazad.conf\n"
 "  config show [FILE]             plazad's effective settings\n"
 "\n"
@@ -312,6 +317,7 @@ static const struct {
 	{ "update", cli__cmd_update }, { "delete", cli__cmd_delete },
 	{ "discover", cli__cmd_discover }, { "listen", cli__cmd_listen },
 	{ "init", cli__cmd_init }, { "config", cli__cmd_config },
+	{ "psk", cli__cmd_psk },
 };
 
 static int cli_run(struct cli *c)

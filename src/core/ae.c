@@ -133,7 +133,7 @@ static int ae_new_id(char kind, char out[16])
 	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char r[12];
 
-	if (pz_core__random(r, sizeof(r)) != PZ_OK)
+	if (pz_core_random(r, sizeof(r)) != PZ_OK)
 		return PZ_EIO;
 	out[0] = kind;
 	for (int i = 0; i < 12; i++)

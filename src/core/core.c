@@ -123,7 +123,7 @@ int pz_core_set_credential(pz_core *core, const char *orig,
 }
 
 /* Fill buf from the kernel's random source. */
-int pz_core__random(void *buf, size_t n)
+int pz_core_random(void *buf, size_t n)
 {
 	size_t got = 0;
 
@@ -142,7 +142,7 @@ char *pz_core_new_secret(void)
 	unsigned char r[32];
 	char *s;
 
-	if (pz_core__random(r, sizeof(r)) != PZ_OK)
+	if (pz_core_random(r, sizeof(r)) != PZ_OK)
 		return NULL;
 	s = pz_malloc(48);
 	if (s)

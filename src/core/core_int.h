@@ -202,7 +202,6 @@ struct core_type {
 /* --- core.c ---------------------------------------------------------- */
 void pz_core__run(pz_core *core, struct core_job *job);
 int pz_core__issue_credential(struct core_ctx *c, const char *orig);
-int pz_core__random(void *buf, size_t n);
 void pz_core__touch(pz_core *core, int64_t id);
 const char *pz_core__local(pz_core *core, const char *id);
 int pz_core__fail(struct core_ctx *c, int rsc, const char *fmt, ...)

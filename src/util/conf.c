@@ -46,6 +46,17 @@ static const struct pz_conf_row conf_rows[] = {
 	  F(http_max_conns), "concurrent HTTP connections per listener" },
 	{ "http.timeout", PZ_CONF_INT, 1, 3600, "60", NULL, false,
 	  F(http_timeout), "seconds before an idle connection is closed" },
+	{ "coap.listen", PZ_CONF_STR, 0, 0, "", NULL, false, F(coap_listen),
+	  "plain CoAP (UDP) addresses, space separated; empty: off" },
+	{ "coaps.listen", PZ_CONF_STR, 0, 0, "127.0.0.1:5684", NULL, false,
+	  F(coaps_listen), "CoAP over DTLS addresses (pre-shared keys); "
+	  "empty: off" },
+	{ "coap.plain_allowed", PZ_CONF_STR, 0, 0, "", NULL, false,
+	  F(coap_plain_allowed), "patterns ('*' glob) of the originators "
+	  "plain CoAP may claim; empty: none" },
+	{ "coap.max_body", PZ_CONF_INT, 1024, 64 * MIB, "1048576", NULL, false,
+	  F(coap_max_body), "largest CoAP body, block-wise transfers "
+	  "reassembled" },
 	{ "auth.trust_origin", PZ_CONF_BOOL, 0, 0, "false", NULL, false,
 	  F(trust_origin), "compatibility mode: believe X-M2M-Origin without "
 	  "a credential (test tools, labs); never in production" },
