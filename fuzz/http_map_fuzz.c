@@ -76,22 +76,30 @@ static void fz_rebuild(const struct pz_req *req, const struct pz_http_out *o,
 {
 	struct pz_arena *ar = &x->arena;
 	char ts[48], *cred, *auth;
+	const char *body;
 
 	x->in.headers = x->h;
 	x->in.args = x->a;
+	body = o->body_fmt == PZ_FMT_CBOR ? "application/cbor" :
+	       "application/json";
 	switch (req->op) {
 	case PZ_OP_CREATE:
 		x->in.method = "POST";
-		fz_hdr(x, "Content-Type", pz_arena_printf(ar,
-			"application/json;ty=%d", req->ty));
+		if (req->pc_kind == PZ_PC_SENML)
+			fz_hdr(x, "Content-Type", o->body_fmt == PZ_FMT_CBOR ?
+			       "application/senml+cbor" :
+			       "application/senml+json");
+		else
+			fz_hdr(x, "Content-Type", pz_arena_printf(ar,
+				"%s;ty=%d", body, req->ty));
 		break;
 	case PZ_OP_NOTIFY:
 		x->in.method = "POST";
-		fz_hdr(x, "Content-Type", "application/json");
+		fz_hdr(x, "Content-Type", body);
 		break;
 	case PZ_OP_UPDATE:
 		x->in.method = "PUT";
-		fz_hdr(x, "Content-Type", "application/json");
+		fz_hdr(x, "Content-Type", body);
 		break;
 	case PZ_OP_DELETE:
 		x->in.method = "DELETE";
@@ -138,8 +146,8 @@ static void fz_rebuild(const struct pz_req *req, const struct pz_http_out *o,
 		fz_hdr(x, "Authorization", pz_arena_printf(ar, "Bearer %s",
 							   req->secret));
 	}
-	if (strstr(o->ctype, "vnd.onem2m-res+json"))
-		fz_hdr(x, "Accept", "application/vnd.onem2m-res+json");
+	/* The answer's type, asked for explicitly. */
+	fz_hdr(x, "Accept", o->ctype);
 	fz_req_params(req, fz_arg, x);
 }
 
@@ -214,7 +222,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(req.to != NULL);
 	FZ_CHECK(req.op >= PZ_OP_CREATE && req.op <= PZ_OP_NOTIFY);
 	FZ_CHECK((req.op == PZ_OP_CREATE) == (req.ty > 0));
-	FZ_CHECK(out.accept == PZ_FMT_JSON && out.ctype != NULL);
+	FZ_CHECK((out.accept == PZ_FMT_JSON || out.accept == PZ_FMT_CBOR) &&
+		 out.ctype != NULL);
+	FZ_CHECK(req.pc_kind != PZ_PC_SENML ||
+		 (req.op == PZ_OP_CREATE && req.ty == PZ_TY_CIN));
 
 	fz_rebuild(&req, &out, y);
 	pz_req_init(&req2);
@@ -230,6 +241,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	FZ_CHECK(!strcmp(out.ctype, out2.ctype));
+	FZ_CHECK(out.accept == out2.accept && out.body_fmt == out2.body_fmt);
+	FZ_CHECK(req.pc_kind == req2.pc_kind);
 	pz_req_clear(&req2);
 done:
 	pz_req_clear(&req);

@@ -35,6 +35,14 @@ extern const struct pz_codec_limits pz_codec_default_limits;
  * (dates) and 4 (decimal fraction, becomes a real) are understood, other
  * tags are refused.  Byte strings and non-text map keys are refused unless
  * the flags below allow them.
+ *
+ * As for JSON, text must be UTF-8 without NUL and duplicate keys are
+ * refused; so are integers beyond int64, NaN and infinities, bignums,
+ * simple values other than false/true/null/undefined, a tag on a tag or
+ * on a map key, and bytes after the top-level item.  Limits are checked
+ * while decoding (a nesting bomb stops at max_depth + 1 containers) and
+ * count as pz_codec_check does: every value once, keys not, tags and
+ * decimal fractions no container.  docs/senml-cbor.md has the mapping.
  */
 int pz_codec_parse(enum pz_fmt fmt, const uint8_t *buf, size_t len,
 		   const struct pz_codec_limits *lim, json_t **out, char *err,
@@ -49,7 +57,10 @@ enum {
 				    without padding */
 };
 
-/* pz_codec_parse_ex - pz_codec_parse with the flags above. */
+/* pz_codec_parse_ex - pz_codec_parse with the flags above (0 for none;
+ * unknown bits are PZ_EINVAL).  The CBOR-only flags change nothing for
+ * JSON.  With PZ_CODEC_INT_KEYS the text and integer forms of a key are
+ * the same key (a map holding both is a duplicate). */
 int pz_codec_parse_ex(enum pz_fmt fmt, const uint8_t *buf, size_t len,
 		      const struct pz_codec_limits *lim, unsigned flags,
 		      json_t **out, char *err, size_t errlen);

@@ -62,6 +62,7 @@ struct pz_http_in {
 
 /* What the mapping decided besides the request itself. */
 struct pz_http_out {
+	enum pz_fmt body_fmt;     /* serialisation of the request body */
 	enum pz_fmt accept;       /* serialisation of the answer */
 	const char *ctype;        /* Content-Type of the answer (static) */
 	int status;               /* on refusal: HTTP status */

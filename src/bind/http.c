@@ -29,6 +29,7 @@
 #include "plaza/pz_http.h"
 #include "plaza/pz_log.h"
 #include "plaza/pz_mem.h"
+#include "plaza/pz_senml.h"
 #include "plaza/pz_time.h"
 
 #define HTTP_MAX_LISTENERS 8
@@ -60,10 +61,12 @@ struct http_req {
 	bool orphan;                   /* MHD is done; free on answer */
 	bool too_big;                  /* body over the limit, discarding */
 	bool mgmt;                     /* a /.plaza/ management request */
+	bool sent_direct;              /* answered past MHD (half-closed) */
 	const char *method;            /* management: the HTTP method */
 	const char *path;              /* management: the path */
 	const char *auth;              /* management: Authorization */
 	enum pz_fmt accept;            /* serialisation of the answer */
+	enum pz_fmt body_fmt;          /* serialisation of the request body */
 	const char *ctype;             /* media type to answer with */
 	struct pz_buf body;            /* request body */
 	struct pz_req req;
@@ -196,7 +199,7 @@ static enum MHD_Result http_reject(struct http_req *hr, int status, int rsc,
 
 		pz_buf_init(&body, 0);
 		if (!hr->rsp.pc ||
-		    pz_codec_encode(PZ_FMT_JSON, hr->rsp.pc, &body) != PZ_OK) {
+		    pz_codec_encode(hr->accept, hr->rsp.pc, &body) != PZ_OK) {
 			pz_buf_free(&body);
 			return http_queue(hr, status, NULL);
 		}
@@ -257,6 +260,7 @@ static enum MHD_Result http_map(struct http_req *hr, const char *method,
 				   "query parameters", HTTP_MAX_KV);
 	rc = pz_http_map(&in, &hr->req, &out);
 	hr->accept = out.accept;
+	hr->body_fmt = out.body_fmt;
 	hr->ctype = out.ctype;
 	if (rc == PZ_EREQ)
 		return http_reject(hr, out.status, out.rsc, "%s", out.msg);
@@ -298,26 +302,6 @@ static struct http_req *http_req_new(struct pz_http *h)
 	return hr;
 }
 
-static void http_done(void *ud, struct pz_rsp *rsp)
-{
-	struct http_req *hr = ud;
-
-	(void)rsp;
-	hr->state = HR_ANSWERED;
-	if (hr->orphan) {
-		http_req_free(hr);
-		return;
-	}
-	if (hr->suspended) {
-		hr->suspended = false;
-		http_wait_del(hr);
-		MHD_resume_connection(hr->conn);
-		/* Without a polling thread nothing wakes MHD after a resume;
-		 * the loop hook runs it before the loop sleeps. */
-		hr->l->resumed = true;
-	}
-}
-
 /* Has the peer shut down its sending side (end of stream queued)? */
 static bool http_peer_done(struct http_req *hr)
 {
@@ -328,6 +312,86 @@ static bool http_peer_done(struct http_req *hr)
 				     MHD_CONNECTION_INFO_CONNECTION_FD);
 	return ci && recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
+
+/*
+ * The answer to a client that has shut down its sending side, written
+ * straight to the socket.  libmicrohttpd 0.9.75 reads the end of stream
+ * of a resumed connection before it writes, and closes it, answer unsent;
+ * a client that sent a write and half-closed would never learn that it
+ * was stored.  The connection closes after this answer.
+ */
+static bool http_send_direct(struct http_req *hr)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct pz_rsp *rsp = &hr->rsp;
+	struct pz_buf out, body;
+	char ts[PZ_TS_LEN];
+	int status = pz_rsc_http(rsp->rsc);
+	bool ok = false;
+	size_t off = 0;
+
+	ci = MHD_get_connection_info(hr->conn,
+				     MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return false;
+	pz_buf_init(&out, 0);
+	pz_buf_init(&body, 0);
+	if (rsp->pc && pz_codec_encode(hr->accept, rsp->pc, &body) != PZ_OK)
+		goto out;
+	if (pz_buf_addf(&out, "HTTP/1.1 %d %s\r\nConnection: close\r\n"
+			"X-M2M-RSC: %d\r\nX-M2M-RI: %s\r\nX-M2M-RVI: %s\r\n"
+			"X-M2M-OT: %s\r\nContent-Length: %zu\r\n", status,
+			MHD_get_reason_phrase_for((unsigned)status), rsp->rsc,
+			rsp->rqi ? rsp->rqi : hr->req.rqi ? hr->req.rqi : "",
+			rsp->rvi[0] ? rsp->rvi : "4",
+			pz_time_format(pz_time_now(), ts), body.len) != PZ_OK ||
+	    (body.len && pz_buf_addf(&out, "Content-Type: %s\r\n",
+				     hr->ctype) != PZ_OK) ||
+	    (rsp->location && rsp->rsc == 2001 &&
+	     pz_buf_addf(&out, "Content-Location: %s\r\n",
+			 rsp->location) != PZ_OK) ||
+	    (rsp->credential && pz_buf_addf(&out, "X-Plaza-Token: %s\r\n",
+					    rsp->credential) != PZ_OK) ||
+	    pz_buf_adds(&out, "\r\n") != PZ_OK ||
+	    (body.len && pz_buf_add(&out, body.data, body.len) != PZ_OK))
+		goto out;
+	while (off < out.len) {
+		ssize_t n = send(ci->connect_fd, out.data + off, out.len - off,
+				 MSG_NOSIGNAL);
+
+		if (n <= 0)
+			goto out;  /* a full socket: the client stopped reading */
+		off += (size_t)n;
+	}
+	ok = true;
+out:
+	pz_buf_free(&body);
+	pz_buf_free(&out);
+	return ok;
+}
+
+static void http_done(void *ud, struct pz_rsp *rsp)
+{
+	struct http_req *hr = ud;
+
+	(void)rsp;
+	hr->state = HR_ANSWERED;
+	if (hr->orphan) {
+		http_req_free(hr);
+		return;
+	}
+	if (hr->suspended && http_peer_done(hr))
+		hr->sent_direct = http_send_direct(hr);
+	if (hr->suspended) {
+		hr->suspended = false;
+		http_wait_del(hr);
+		MHD_resume_connection(hr->conn);
+		/* Without a polling thread nothing wakes MHD after a resume;
+		 * the loop hook runs it before the loop sleeps. */
+		hr->l->resumed = true;
+	}
+}
+
 
 /* A management request, answered at once (see http_mgmt.c). */
 static enum MHD_Result http_manage(struct http_req *hr)
@@ -372,9 +436,16 @@ static enum MHD_Result http_submit(struct http_req *hr)
 	if (hr->body.len) {
 		/* Too deep or too many values is bad content (400); too
 		 * many bytes never gets here (413 while reading). */
-		rc = pz_codec_parse(PZ_FMT_JSON, (const uint8_t *)hr->body.data,
-				    hr->body.len, &hr->h->opts.limits,
-				    &hr->req.pc, err, sizeof(err));
+		if (hr->req.pc_kind == PZ_PC_SENML)
+			rc = pz_senml_parse(hr->body_fmt,
+					    (const uint8_t *)hr->body.data,
+					    hr->body.len, &hr->h->opts.limits,
+					    &hr->req.pc, err, sizeof(err));
+		else
+			rc = pz_codec_parse(hr->body_fmt,
+					    (const uint8_t *)hr->body.data,
+					    hr->body.len, &hr->h->opts.limits,
+					    &hr->req.pc, err, sizeof(err));
 		if (rc != PZ_OK)
 			return http_reject(hr, 0, 4000, "%s", err);
 	}
@@ -463,7 +534,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
 		return http_map(hr, method, url);
 	}
 	if (hr->state == HR_ANSWERED)
-		return http_answer(hr);
+		return hr->sent_direct ? MHD_NO : http_answer(hr);
 	if (hr->state == HR_REJECTED) {
 		*upload_data_size = 0;  /* discard the rest of the body */
 		return MHD_YES;

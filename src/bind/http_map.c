@@ -76,21 +76,45 @@ static const char *map_header(const struct map_hdrs *h, const char *name)
 	return NULL;
 }
 
-/* "application/json; ty=4" -> JSON, *ty = 4.  -1 if unsupported. */
-static int map_media(const char *ct, int *ty, bool *bad_ty)
+/* The media types plaza reads and writes. */
+static const struct map_type {
+	const char *name;
+	enum pz_fmt fmt;
+	bool senml;           /* a SenML pack (request content only) */
+} map_types[] = {
+	{ "application/json", PZ_FMT_JSON, false },
+	{ "application/vnd.onem2m-res+json", PZ_FMT_JSON, false },
+	{ "application/vnd.onem2m-ntfy+json", PZ_FMT_JSON, false },
+	{ "application/cbor", PZ_FMT_CBOR, false },
+	{ "application/vnd.onem2m-res+cbor", PZ_FMT_CBOR, false },
+	{ "application/vnd.onem2m-ntfy+cbor", PZ_FMT_CBOR, false },
+	{ "application/senml+json", PZ_FMT_JSON, true },
+	{ "application/senml+cbor", PZ_FMT_CBOR, true },
+	{ NULL, PZ_FMT_JSON, false }
+};
+
+/* The entry for the type at s (n bytes, parameters cut off), or NULL. */
+static const struct map_type *map_type_of(const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	for (const struct map_type *t = map_types; t->name; t++)
+		if (strlen(t->name) == n && !strncasecmp(s, t->name, n))
+			return t;
+	return NULL;
+}
+
+/* "application/json; ty=4" -> its entry (NULL if unsupported), *ty = 4. */
+static const struct map_type *map_media(const char *ct, int *ty,
+					bool *bad_ty)
 {
 	size_t n = strcspn(ct, ";");
 	const char *p = ct + n;
-	int fmt = -1;
 
-	while (n && isspace((unsigned char)ct[n - 1]))
-		n--;
-	if ((n == 16 && !strncasecmp(ct, "application/json", n)) ||
-	    (n == 31 && !strncasecmp(ct, "application/vnd.onem2m-res+json",
-				     n)) ||
-	    (n == 32 && !strncasecmp(ct, "application/vnd.onem2m-ntfy+json",
-				     n)))
-		fmt = PZ_FMT_JSON;
 	*ty = 0;
 	*bad_ty = false;
 	while (*p == ';') {
@@ -110,16 +134,51 @@ static int map_media(const char *ct, int *ty, bool *bad_ty)
 		}
 		p += strcspn(p, ";");
 	}
-	return fmt;
+	return map_type_of(ct, n);
 }
 
-/* Does Accept allow JSON?  Empty or absent means yes. */
-static bool map_accepts_json(const char *accept)
+/*
+ * The answer's serialisation from Accept: the first listed type plaza
+ * writes (SenML is not an answer format); a wildcard, or no Accept, means
+ * the request's own format (JSON when it had none).  False when nothing
+ * listed can be served.
+ */
+static bool map_accept(const char *accept, const struct map_type *req_type,
+		       struct pz_http_out *out)
 {
+	const char *p = accept;
+
+	out->accept = req_type ? req_type->fmt : PZ_FMT_JSON;
+	out->ctype = out->accept == PZ_FMT_CBOR ? "application/cbor" :
+		     "application/json";
+	if (req_type && !req_type->senml)
+		out->ctype = req_type->name;
 	if (!accept || !*accept)
 		return true;
-	return strstr(accept, "json") || strstr(accept, "*/*") ||
-	       strstr(accept, "application/*");
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		size_t m = strcspn(p, ";,");
+		const char *q = memchr(p, ';', n);
+		const struct map_type *t = map_type_of(p, m);
+		bool zero = q && strstr(q, "q=0") && !strstr(q, "q=0.");
+
+		if (!zero && t && !t->senml) {
+			out->accept = t->fmt;
+			out->ctype = t->name;
+			return true;
+		}
+		while (m && isspace((unsigned char)*p)) {
+			p++;
+			m--;
+			n--;
+		}
+		if (!zero && ((m == 3 && !strncmp(p, "*/*", 3)) ||
+			      (m == 13 && !strncasecmp(p, "application/*",
+						       13))))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
 }
 
 static const struct {
@@ -261,14 +320,16 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 		struct pz_http_out *out)
 {
 	struct map_hdrs hdrs;
+	const struct map_type *type = NULL;
 	const char *ct, *v;
 	char err[200];
 	bool bad_ty = false;
-	int ty = 0, fmt = PZ_FMT_JSON, rc;
+	int ty = 0, rc;
 	size_t i;
 
 	map_index(in, &hdrs);
 	out->accept = PZ_FMT_JSON;
+	out->body_fmt = PZ_FMT_JSON;
 	out->ctype = "application/json";
 	out->status = 0;
 	out->rsc = 0;
@@ -317,12 +378,13 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 			return map_fail(out, 0, 4103, "malformed Authorization "
 					"header (use Bearer or Basic)");
 	}
+	ct = map_header(&hdrs, "Content-Type");
+	if (ct)
+		type = map_media(ct, &ty, &bad_ty);
 	v = map_header(&hdrs, "Accept");
-	if (!map_accepts_json(v))
+	if (!map_accept(v, type, out))
 		return map_fail(out, 406, 5207, "cannot answer in '%.60s'; "
-				"plaza speaks application/json", v);
-	if (v && strstr(v, "vnd.onem2m-res+json"))
-		out->ctype = "application/vnd.onem2m-res+json";
+				"plaza writes JSON and CBOR", v);
 	for (i = 0; i < in->nargs; i++) {
 		rc = pz_req_param(req, in->args[i].name ? in->args[i].name : "",
 				  in->args[i].value, err, sizeof(err));
@@ -331,20 +393,27 @@ int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 		if (rc != PZ_OK)
 			return map_fail(out, 0, 4000, "%s", err);
 	}
-	ct = map_header(&hdrs, "Content-Type");
-	if (ct)
-		fmt = map_media(ct, &ty, &bad_ty);
 	if (bad_ty)
 		return map_fail(out, 0, 4000, "invalid resource type in "
 				"Content-Type '%.60s'", ct);
+	if (ct && !type)
+		return map_fail(out, 0, 4015, "unsupported Content-Type "
+				"'%.60s'", ct);
+	/* A SenML pack posted to a container creates its instances. */
+	if (type && type->senml && ty == 0)
+		ty = PZ_TY_CIN;
 	rc = map_op(in, req, ty, out);
 	if (rc != PZ_OK)
 		return rc;
 	if ((req->op == PZ_OP_CREATE || req->op == PZ_OP_UPDATE ||
 	     req->op == PZ_OP_NOTIFY) && !ct)
 		return map_fail(out, 0, 4015, "missing Content-Type");
-	if (ct && fmt < 0)
-		return map_fail(out, 0, 4015, "unsupported Content-Type "
-				"'%.60s'", ct);
+	if (type && type->senml) {
+		if (req->op != PZ_OP_CREATE || req->ty != PZ_TY_CIN)
+			return map_fail(out, 0, 4015, "SenML is posted to a "
+					"container to create instances");
+		req->pc_kind = PZ_PC_SENML;
+	}
+	out->body_fmt = type ? type->fmt : PZ_FMT_JSON;
 	return PZ_OK;
 }

@@ -756,11 +756,118 @@ static int core_create(struct core_ctx *c)
 	return rc;
 }
 
-/* SenML ingest lands with the SenML codec (src/codec/senml.c). */
+/* Is the SenML mode of container cnt "one instance per pack"? */
+static bool core_senml_per_pack(struct pz_res *cnt)
+{
+	json_t *lbl = json_object_get(pz_res_doc(cnt), "lbl"), *v;
+	size_t i;
+
+	json_array_foreach(lbl, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v),
+						 "senml:pack"))
+			return true;
+	return false;
+}
+
+/* The attributes of one contentInstance holding SenML records. */
+static json_t *core_senml_cin(const struct pz_senml_rec *recs, size_t n)
+{
+	json_t *pack = json_array(), *lbl = json_array(), *attrs = NULL;
+	struct pz_buf text;
+
+	pz_buf_init(&text, 0);
+	if (!pack || !lbl)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		json_t *v;
+		size_t k;
+		char tag[300];
+
+		if (json_array_append_new(pack, pz_senml_record_json(&recs[i])))
+			goto out;
+		snprintf(tag, sizeof(tag), "senml:%s", recs[i].name);
+		json_array_foreach(lbl, k, v)
+			seen |= !strcmp(json_string_value(v), tag);
+		if (!seen && json_array_size(lbl) < 32 &&
+		    json_array_append_new(lbl, json_string(tag)))
+			goto out;
+	}
+	if (pz_codec_encode(PZ_FMT_JSON, pack, &text) != PZ_OK)
+		goto out;
+	attrs = json_pack("{s:s,s:s,s:O}", "cnf", "application/senml+json:0",
+			  "con", text.data, "lbl", lbl);
+out:
+	pz_buf_free(&text);
+	json_decref(pack);
+	json_decref(lbl);
+	return attrs;
+}
+
+/*
+ * A SenML pack posted to a container: resolved against the receive time
+ * and stored as one contentInstance per record (or one per pack when the
+ * container is labelled "senml:pack"), each holding its records as
+ * resolved SenML JSON, labelled "senml:<name>" so a sensor's series can be
+ * discovered.  The answer lists the new instances (m2m:uril).
+ */
 static int core_create_senml(struct core_ctx *c)
 {
-	return pz_core__fail(c, PZ_RSC_NOT_IMPLEMENTED,
-			     "SenML ingest is not available in this build");
+	struct pz_res *cnt = core_target_res(c);
+	const struct core_type *type = &pz_core__cin_type;
+	struct pz_senml_pack pack = { NULL, 0 };
+	struct pz_buf path;
+	struct pz_res res;
+	json_t *list = NULL, *attrs;
+	char err[300];
+	size_t per, i;
+	int rc;
+
+	if (cnt->ty != PZ_TY_CNT)
+		return pz_core__fail(c, PZ_RSC_BAD_REQUEST,
+				     "SenML is posted to a container");
+	if (!pz_core__allowed(c, &c->t, PZ_ACOP_CREATE, PZ_TY_CIN))
+		return pz_core__fail(c, PZ_RSC_ORIGINATOR_HAS_NO_PRIVILEGE,
+				     "originator '%s' may not create "
+				     "instances here", c->orig ? c->orig :
+				     "(none)");
+	rc = pz_senml_resolve(c->req->pc, c->now, &pack, err, sizeof(err));
+	if (rc == PZ_ENOMEM)
+		return pz_core__internal(c, rc, "resolving SenML");
+	if (rc != PZ_OK)
+		return pz_core__fail(c, PZ_RSC_BAD_REQUEST, "%s", err);
+	if (pack.n == 0) {
+		pz_senml_pack_free(&pack);
+		return pz_core__fail(c, PZ_RSC_BAD_REQUEST,
+				     "the SenML pack has no records");
+	}
+	per = core_senml_per_pack(cnt) ? pack.n : 1;
+	list = json_array();
+	pz_buf_init(&path, 0);
+	rc = list ? PZ_OK : pz_core__internal(c, PZ_ENOMEM, "storing SenML");
+	for (i = 0; rc == PZ_OK && i < pack.n; i += per) {
+		attrs = core_senml_cin(pack.recs + i, per);
+		if (!attrs) {
+			rc = pz_core__internal(c, PZ_ENOMEM, "storing SenML");
+			break;
+		}
+		pz_res_init(&res);
+		pz_buf_reset(&path);
+		rc = core_insert(c, type, attrs, &res, &path);
+		if (rc == PZ_OK &&
+		    json_array_append_new(list, json_string(path.data)))
+			rc = pz_core__internal(c, PZ_ENOMEM, "storing SenML");
+		pz_res_clear(&res);
+	}
+	if (rc == PZ_OK) {
+		c->rsp->location = pz_buf_take(&path);
+		rc = pz_core__ok(c, PZ_RSC_CREATED,
+				 json_pack("{s:O}", "m2m:uril", list));
+	}
+	pz_buf_free(&path);
+	json_decref(list);
+	pz_senml_pack_free(&pack);
+	return rc;
 }
 
 static int core_retrieve(struct core_ctx *c)
@@ -1264,11 +1371,11 @@ static int core_create_cb(pz_core *core)
 	cb.rn = pz_strdup(core->cse_name);
 	cb.org = pz_strdup(core->admin);
 	cb.ct = cb.lt = now;
-	cb.doc = json_pack("{s:s,s:i,s:[iiiiiii],s:[ssss],s:[s]}",
+	cb.doc = json_pack("{s:s,s:i,s:[iiiiiii],s:[ssss],s:[ss]}",
 			   "csi", core->csi, "cst", 1,
 			   "srt", 1, 2, 3, 4, 5, 9, 23,
 			   "srv", "2a", "3", "4", "5",
-			   "csz", "application/json");
+			   "csz", "application/json", "application/cbor");
 	if (!cb.ri || !cb.rn || !cb.org || !cb.doc) {
 		pz_res_clear(&cb);
 		return PZ_ENOMEM;

@@ -167,6 +167,8 @@ static void test_content_type(void **state)
 		{ "application/json;ty=4;charset=utf-8", 4 },
 		{ "application/json ; ty=5 ", 5 },
 		{ "application/json;ty=65535", 65535 },
+		{ "application/cbor;ty=3", 3 },
+		{ "application/vnd.onem2m-res+cbor; ty=4", 4 },
 	};
 	static const char *const bad_ty[] = {
 		"application/json;ty=", "application/json;ty=0",
@@ -175,7 +177,7 @@ static void test_content_type(void **state)
 		"application/json;ty=99999999999999999999",
 	};
 	static const char *const bad_type[] = {
-		"text/plain", "application/xml;ty=4", "application/cbor",
+		"text/plain", "application/xml;ty=4", "application/cborx",
 		"application/jsonx;ty=4", "", "application/vnd.onem2m-res+xml",
 		"json",
 	};
@@ -440,8 +442,8 @@ static void test_accept(void **state)
 		"application/vnd.onem2m-res+json",
 	};
 	static const char *const bad[] = {
-		"application/xml", "application/cbor", "text/html",
-		"text/*", "image/png",
+		"application/xml", "application/senml+json", "text/html",
+		"text/*", "image/png", "application/cbor;q=0",
 	};
 	struct m *m = *state;
 
@@ -457,6 +459,15 @@ static void test_accept(void **state)
 	m->h[0].value = "application/json";
 	map_ok(m);
 	assert_string_equal(m->out.ctype, "application/json");
+	/* CBOR is served on request, in the type asked for. */
+	m->h[0].value = "application/cbor";
+	map_ok(m);
+	assert_int_equal(m->out.accept, PZ_FMT_CBOR);
+	assert_string_equal(m->out.ctype, "application/cbor");
+	m->h[0].value = "text/html, application/vnd.onem2m-res+cbor";
+	map_ok(m);
+	assert_int_equal(m->out.accept, PZ_FMT_CBOR);
+	assert_string_equal(m->out.ctype, "application/vnd.onem2m-res+cbor");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		m->h[0].value = bad[i];
 		map_refused(m, 406, 5207);
