@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "plaza/pz_buf.h"
+#include "plaza/pz_coap.h"
 #include "plaza/pz_conf.h"
 #include "plaza/pz_core.h"
 #include "plaza/pz_err.h"
@@ -34,6 +35,7 @@ struct daemon {
 	pz_store *store;
 	pz_core *core;
 	pz_http *http;
+	pz_coap *coap;
 	pz_httpc *httpc;
 	int sigfd;
 	struct pz_buf ports;     /* portfile contents */
@@ -355,10 +357,67 @@ static int start_http(struct daemon *d)
 	}
 	if (rc == PZ_OK)
 		rc = pz_core_set_poa(d->core, d->poa.data ? d->poa.data : "");
-	if (rc == PZ_OK && *d->conf.portfile)
-		rc = pz_fs_write_atomic(d->conf.portfile, d->ports.data ? d->ports.data :
-				"", 0644);
-	fflush(stdout);
+	return rc;
+}
+
+/* Each address of the space-separated list, in order. */
+static int each_addr(const char *list, int (*fn)(struct daemon *d,
+						  const char *addr, bool dtls),
+		     struct daemon *d, bool dtls)
+{
+	char addr[128];
+	int rc = PZ_OK;
+
+	while (rc == PZ_OK && *list) {
+		size_t n = strcspn(list, " ,");
+
+		if (n >= sizeof(addr)) {
+			fprintf(stderr, "plazad: address too long\n");
+			return PZ_EINVAL;
+		}
+		if (n) {
+			memcpy(addr, list, n);
+			addr[n] = '\0';
+			rc = fn(d, addr, dtls);
+		}
+		list += n;
+		while (*list == ' ' || *list == ',')
+			list++;
+	}
+	return rc;
+}
+
+static int coap_listen_one(struct daemon *d, const char *addr, bool dtls)
+{
+	int port, rc = pz_coap_listen(d->coap, addr, dtls, &port);
+
+	if (rc == PZ_EINVAL)
+		fprintf(stderr, "plazad: bad CoAP address '%s'\n", addr);
+	if (rc != PZ_OK)
+		return rc;
+	printf("plazad: oneM2M %s API on %s port %d\n", dtls ? "CoAP/DTLS" :
+	       "CoAP", addr, port);
+	return pz_buf_addf(&d->ports, "%s %d\n", dtls ? "coaps" : "coap",
+			   port);
+}
+
+static int start_coap(struct daemon *d)
+{
+	struct pz_coap_opts o = { 0 };
+	int rc;
+
+	if (!*d->conf.coap_listen && !*d->conf.coaps_listen)
+		return PZ_OK;
+	o.plain_allowed = d->conf.coap_plain_allowed;
+	o.max_body = (size_t)d->conf.coap_max_body;
+	o.limits = pz_codec_default_limits;
+	o.limits.max_bytes = (size_t)d->conf.coap_max_body;
+	o.limits.max_depth = (int)d->conf.json_depth;
+	rc = pz_coap_new(d->loop, d->core, &o, &d->coap);
+	if (rc == PZ_OK)
+		rc = each_addr(d->conf.coap_listen, coap_listen_one, d, false);
+	if (rc == PZ_OK)
+		rc = each_addr(d->conf.coaps_listen, coap_listen_one, d, true);
 	return rc;
 }
 
@@ -414,6 +473,13 @@ static int start(struct daemon *d)
 					d->httpc);
 	if (rc == PZ_OK)
 		rc = start_http(d);
+	if (rc == PZ_OK)
+		rc = start_coap(d);
+	/* The portfile is written once every listener is bound. */
+	if (rc == PZ_OK && *d->conf.portfile)
+		rc = pz_fs_write_atomic(d->conf.portfile, d->ports.data ?
+					d->ports.data : "", 0644);
+	fflush(stdout);
 	if (rc == PZ_OK) {
 		if (d->conf.trust_origin)
 			pz_log(PZ_WARN, "plazad", "auth.trust_origin is on: "
@@ -445,8 +511,11 @@ static void stop(struct daemon *d)
 		pz_core_flush(d->core);
 	if (d->http)
 		pz_http_drain(d->http);
+	if (d->coap)
+		pz_coap_drain(d->coap);
 	pz_core_free(d->core);
 	pz_httpc_free(d->httpc);
+	pz_coap_free(d->coap);
 	pz_http_free(d->http);
 	pz_store_close(d->store);
 	if (d->sigfd >= 0) {

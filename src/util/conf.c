@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,6 +322,27 @@ static bool conf_id_ok(const char *s)
 	return true;
 }
 
+/* Does a pattern of the space-separated list match s? */
+static bool conf_pattern_hits(const char *list, const char *s)
+{
+	char pat[128];
+
+	while (list && *list) {
+		size_t n = strcspn(list, " ,");
+
+		if (n && n < sizeof(pat)) {
+			memcpy(pat, list, n);
+			pat[n] = '\0';
+			if (fnmatch(pat, s, 0) == 0)
+				return true;
+		}
+		list += n;
+		while (*list == ' ' || *list == ',')
+			list++;
+	}
+	return false;
+}
+
 int pz_conf_finish(struct pz_conf *c, char *err, size_t errlen)
 {
 	char *s;
@@ -339,6 +361,11 @@ int pz_conf_finish(struct pz_conf *c, char *err, size_t errlen)
 	if (c->admin[0] != 'C' && c->admin[0] != 'S') {
 		snprintf(err, errlen, "admin must be an AE-ID style originator "
 			 "starting with C or S");
+		return PZ_ECONFIG;
+	}
+	if (conf_pattern_hits(c->coap_plain_allowed, c->admin)) {
+		snprintf(err, errlen, "coap.plain_allowed must not let plain "
+			 "CoAP claim the admin originator '%s'", c->admin);
 		return PZ_ECONFIG;
 	}
 	if (!*c->http_listen) {

@@ -50,7 +50,10 @@ class Plazad:
         self.port = None
         if os.path.exists(portfile):
             os.unlink(portfile)
+        # CoAP over DTLS would take its default port 5684: several
+        # daemons run at once, so it gets a free port too.
         cmd = [PLAZAD, "--data", self.data, "--listen", "127.0.0.1:0",
+               "--set", "coaps.listen=127.0.0.1:0",
                "--portfile", portfile] + self.args
         if self.trust_origin:
             cmd.append("--trust-origin")
