@@ -336,7 +336,7 @@ static bool cp_psk_orig(struct pz_coap *c, coap_session_t *s, char *orig,
 	memcpy(ident, id->s, id->length);
 	ident[id->length] = '\0';
 	rc = pz_core_psk_get(c->core, ident, key, &klen, orig, len);
-	memset(key, 0, sizeof(key));
+	explicit_bzero(key, sizeof(key));
 	return rc == PZ_OK && orig[0];
 }
 
@@ -594,6 +594,21 @@ static int cp_event(coap_session_t *s, coap_event_t ev)
 	struct pz_coap *c = coap_get_app_data(coap_session_get_context(s));
 	struct cp_dup **pp = c ? &c->dups : NULL, *d;
 
+	if (c && ev == COAP_EVENT_DTLS_ERROR) {
+		const coap_bin_const_t *id = coap_session_get_psk_identity(s);
+		char orig[COAP_ORIG_MAX], peer[64];
+
+		/* An unknown identity was logged by cp_psk_cb; a known one
+		 * failing means the two sides hold different keys. */
+		if (cp_psk_orig(c, s, orig, sizeof(orig))) {
+			cp_peer(s, peer, sizeof(peer));
+			pz_log(PZ_INFO, "coap", "%s: DTLS handshake failed for "
+			       "PSK identity '%.*s' (%s): the keys differ",
+			       peer, (int)id->length, (const char *)id->s,
+			       orig);
+		}
+		return 0;
+	}
 	if (!c || ev != COAP_EVENT_SERVER_SESSION_DEL)
 		return 0;
 	while ((d = *pp)) {
