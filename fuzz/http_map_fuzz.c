@@ -108,6 +108,12 @@ static void fz_rebuild(const struct pz_req *req, const struct pz_http_out *o,
 		x->in.method = "GET";
 		break;
 	}
+	/* A retrieve or delete has no body, but a Content-Type it carries
+	 * still decides the answer's format when Accept is absent and is
+	 * kept in body_fmt: write it back. */
+	if ((req->op == PZ_OP_RETRIEVE || req->op == PZ_OP_DELETE) &&
+	    o->body_fmt == PZ_FMT_CBOR)
+		fz_hdr(x, "Content-Type", body);
 	if (req->to[0] == '/' && req->to[1] == '/')
 		x->in.path = pz_arena_printf(ar, "/_/%s", req->to + 2);
 	else if (req->to[0] == '/')
