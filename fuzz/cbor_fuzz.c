@@ -10,7 +10,9 @@
  * encode -> parse equal (json_equal), with a second encoding identical to
  * the first (preferred serialisation is canonical), an encoding into a
  * buffer of exactly its size succeeding and into one a byte smaller
- * failing untouched, and the JSON encoding reading back equal too.
+ * failing untouched, and the JSON encoding reading back equal too.  The
+ * deterministic encoding (PZ_CODEC_DETERMINISTIC) must not depend on key
+ * order and must read back equal.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -107,6 +109,63 @@ static void fz_via_json(const json_t *a)
 	pz_buf_free(&j);
 }
 
+/* The deterministic encoding depends on the document only: a copy built
+ * in reverse key order encodes to the same bytes, which parse back equal
+ * and are the same length as the preferred serialisation. */
+static json_t *fz_reversed(const json_t *a)
+{
+	json_t *r, *e;
+	const char *k;
+	size_t i, n;
+
+	if (json_is_array(a)) {
+		r = json_array();
+		json_array_foreach((json_t *)a, i, e)
+			FZ_CHECK(json_array_append_new(r, fz_reversed(e)) == 0);
+		return r;
+	}
+	if (!json_is_object(a))
+		return json_deep_copy(a);
+	r = json_object();
+	n = json_object_size(a);
+	{
+		const char **keys = malloc((n ? n : 1) * sizeof(*keys));
+
+		FZ_CHECK(keys != NULL);
+		i = 0;
+		json_object_foreach((json_t *)a, k, e)
+			keys[i++] = k;
+		while (i--)
+			FZ_CHECK(json_object_set_new(r, keys[i], fz_reversed(
+				json_object_get(a, keys[i]))) == 0);
+		free(keys);
+	}
+	return r;
+}
+
+static void fz_deterministic(const json_t *a, unsigned flags, size_t plen)
+{
+	struct pz_codec_limits relim = fz_lim;
+	struct pz_buf one, two;
+	json_t *r = fz_reversed(a), *b;
+
+	pz_buf_init(&one, 0);
+	pz_buf_init(&two, 0);
+	FZ_CHECK(pz_codec_encode_ex(PZ_FMT_CBOR, a, PZ_CODEC_DETERMINISTIC,
+				    &one) == PZ_OK);
+	FZ_CHECK(pz_codec_encode_ex(PZ_FMT_CBOR, r, PZ_CODEC_DETERMINISTIC,
+				    &two) == PZ_OK);
+	FZ_CHECK(one.len == plen);
+	FZ_CHECK(one.len == two.len && !memcmp(one.data, two.data, one.len));
+	relim.max_bytes = one.len;
+	b = fz_parse((const uint8_t *)one.data, one.len, &relim, flags);
+	FZ_CHECK(b != NULL && json_equal(a, b));
+	json_decref(b);
+	json_decref(r);
+	pz_buf_free(&one);
+	pz_buf_free(&two);
+}
+
 static void fz_round_trip(const json_t *a, unsigned flags)
 {
 	struct pz_codec_limits relim = fz_lim;
@@ -126,6 +185,7 @@ static void fz_round_trip(const json_t *a, unsigned flags)
 	FZ_CHECK(one.len == two.len && !memcmp(one.data, two.data, one.len));
 	fz_ceiling(a, &one);
 	fz_via_json(a);
+	fz_deterministic(a, flags, one.len);
 	pz_buf_free(&one);
 	pz_buf_free(&two);
 	json_decref(b);

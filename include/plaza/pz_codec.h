@@ -74,6 +74,20 @@ int pz_codec_parse_ex(enum pz_fmt fmt, const uint8_t *buf, size_t len,
  */
 int pz_codec_encode(enum pz_fmt fmt, const json_t *doc, struct pz_buf *out);
 
+/* Flags for pz_codec_encode_ex. */
+enum {
+	/* Deterministic encoding: CBOR as RFC 8949 section 4.2.1 has it
+	 * (preferred serialisation, map keys in the bytewise order of their
+	 * encodings, i.e. shorter keys first); JSON with members in bytewise
+	 * key order.  Equal documents encode to equal bytes. */
+	PZ_CODEC_DETERMINISTIC = 8
+};
+
+/* pz_codec_encode_ex - pz_codec_encode with the flags above (unknown bits
+ * are PZ_EINVAL). */
+int pz_codec_encode_ex(enum pz_fmt fmt, const json_t *doc, unsigned flags,
+		       struct pz_buf *out);
+
 /* pz_codec_check - walk doc and enforce depth and node limits. */
 int pz_codec_check(const json_t *doc, const struct pz_codec_limits *lim,
 		   char *err, size_t errlen);

@@ -869,22 +869,57 @@ static int enc_text(struct pz_buf *b, const char *s, size_t n)
 	return rc == PZ_OK ? pz_buf_add(b, s, n) : rc;
 }
 
-static int enc_object(struct pz_buf *b, const json_t *v, int depth)
+static int enc_value(struct pz_buf *b, const json_t *v, int depth,
+		     unsigned flags);
+
+/* Deterministic order (RFC 8949 4.2.1): the bytewise order of the keys'
+ * encodings, which for text keys is shorter first, then memcmp. */
+static int key_order(const void *pa, const void *pb)
 {
-	int rc = pz_codec__cbor_head(b, 5, json_object_size(v));
+	const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return memcmp(a, b, la);
+}
+
+static int enc_object(struct pz_buf *b, const json_t *v, int depth,
+		      unsigned flags)
+{
+	size_t n = json_object_size(v), i = 0;
+	int rc = pz_codec__cbor_head(b, 5, n);
+	const char **keys;
 	const char *k;
 	json_t *e;
 
-	json_object_foreach((json_t *)v, k, e) {
-		if (rc == PZ_OK)
-			rc = enc_text(b, k, strlen(k));
-		if (rc == PZ_OK)
-			rc = pz_codec__cbor_value(b, e, depth + 1);
+	if (!(flags & PZ_CODEC_DETERMINISTIC) || n < 2 || rc != PZ_OK) {
+		json_object_foreach((json_t *)v, k, e) {
+			if (rc == PZ_OK)
+				rc = enc_text(b, k, strlen(k));
+			if (rc == PZ_OK)
+				rc = enc_value(b, e, depth + 1, flags);
+		}
+		return rc;
 	}
+	keys = pz_malloc(n * sizeof(*keys));
+	if (!keys)
+		return PZ_ENOMEM;
+	json_object_foreach((json_t *)v, k, e)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), key_order);
+	for (i = 0; i < n && rc == PZ_OK; i++) {
+		rc = enc_text(b, keys[i], strlen(keys[i]));
+		if (rc == PZ_OK)
+			rc = enc_value(b, json_object_get(v, keys[i]),
+				       depth + 1, flags);
+	}
+	pz_free(keys);
 	return rc;
 }
 
-static int enc_array(struct pz_buf *b, const json_t *v, int depth)
+static int enc_array(struct pz_buf *b, const json_t *v, int depth,
+		     unsigned flags)
 {
 	int rc = pz_codec__cbor_head(b, 4, json_array_size(v));
 	json_t *e;
@@ -892,12 +927,13 @@ static int enc_array(struct pz_buf *b, const json_t *v, int depth)
 
 	json_array_foreach((json_t *)v, i, e) {
 		if (rc == PZ_OK)
-			rc = pz_codec__cbor_value(b, e, depth + 1);
+			rc = enc_value(b, e, depth + 1, flags);
 	}
 	return rc;
 }
 
-int pz_codec__cbor_value(struct pz_buf *b, const json_t *v, int depth)
+static int enc_value(struct pz_buf *b, const json_t *v, int depth,
+		     unsigned flags)
 {
 	static const unsigned char f4 = 0xf4, f5 = 0xf5, f6 = 0xf6;
 
@@ -905,9 +941,9 @@ int pz_codec__cbor_value(struct pz_buf *b, const json_t *v, int depth)
 		return PZ_EINVAL;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		return enc_object(b, v, depth);
+		return enc_object(b, v, depth, flags);
 	case JSON_ARRAY:
-		return enc_array(b, v, depth);
+		return enc_array(b, v, depth, flags);
 	case JSON_STRING:
 		return enc_text(b, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
@@ -923,10 +959,16 @@ int pz_codec__cbor_value(struct pz_buf *b, const json_t *v, int depth)
 	}
 }
 
-int pz_codec__cbor_encode(const json_t *doc, struct pz_buf *out)
+int pz_codec__cbor_value(struct pz_buf *b, const json_t *v, int depth)
+{
+	return enc_value(b, v, depth, 0);
+}
+
+int pz_codec__cbor_encode(const json_t *doc, unsigned flags,
+			  struct pz_buf *out)
 {
 	size_t before = out->len;
-	int rc = pz_codec__cbor_value(out, doc, 0);
+	int rc = enc_value(out, doc, 0, flags);
 
 	if (rc != PZ_OK) {
 		out->len = before;

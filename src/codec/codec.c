@@ -102,13 +102,19 @@ int pz_codec_parse_ex(enum pz_fmt fmt, const uint8_t *buf, size_t len,
 
 int pz_codec_encode(enum pz_fmt fmt, const json_t *doc, struct pz_buf *out)
 {
-	if (!doc || !out)
+	return pz_codec_encode_ex(fmt, doc, 0, out);
+}
+
+int pz_codec_encode_ex(enum pz_fmt fmt, const json_t *doc, unsigned flags,
+		       struct pz_buf *out)
+{
+	if (!doc || !out || (flags & ~(unsigned)PZ_CODEC_DETERMINISTIC))
 		return PZ_EINVAL;
 	switch (fmt) {
 	case PZ_FMT_JSON:
-		return pz_codec__json_encode(doc, out);
+		return pz_codec__json_encode(doc, flags, out);
 	case PZ_FMT_CBOR:
-		return pz_codec__cbor_encode(doc, out);
+		return pz_codec__cbor_encode(doc, flags, out);
 	default:
 		return PZ_EINVAL;
 	}

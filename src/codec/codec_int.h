@@ -54,8 +54,10 @@ int pz_codec__cbor_parse(const uint8_t *buf, size_t len,
  * pz_codec__json_encode / pz_codec__cbor_encode - the encoders, with the
  * contract of pz_codec_encode (out is left as it was on failure).
  */
-int pz_codec__json_encode(const json_t *doc, struct pz_buf *out);
-int pz_codec__cbor_encode(const json_t *doc, struct pz_buf *out);
+int pz_codec__json_encode(const json_t *doc, unsigned flags,
+			  struct pz_buf *out);
+int pz_codec__cbor_encode(const json_t *doc, unsigned flags,
+			  struct pz_buf *out);
 
 /*
  * pz_codec__cbor_head - append the head of a CBOR item of major type

@@ -4,6 +4,7 @@
  * reaches the core; duplicate keys and NUL characters are rejected.
  * codec.c dispatches here (pz_codec__json_parse, pz_codec__json_encode).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,9 +143,60 @@ static int enc_int(struct pz_buf *b, json_int_t v)
 	return pz_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-static int enc_value(struct pz_buf *b, const json_t *v, int depth)
+static int enc_value(struct pz_buf *b, const json_t *v, int depth,
+		     unsigned flags);
+
+static int enc_member(struct pz_buf *b, const char *k, const json_t *e,
+		      bool first, int depth, unsigned flags)
 {
+	int rc = first ? PZ_OK : pz_buf_add(b, ",", 1);
+
+	if (rc == PZ_OK)
+		rc = enc_str(b, k, strlen(k));
+	if (rc == PZ_OK)
+		rc = pz_buf_add(b, ":", 1);
+	return rc == PZ_OK ? enc_value(b, e, depth + 1, flags) : rc;
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+	return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+}
+
+/* With PZ_CODEC_DETERMINISTIC the members go in bytewise key order. */
+static int enc_object(struct pz_buf *b, const json_t *v, int depth,
+		      unsigned flags)
+{
+	size_t n = json_object_size(v), i = 0;
+	int rc = pz_buf_add(b, "{", 1);
+	const char **keys;
 	const char *k;
+	json_t *e;
+
+	if (!(flags & PZ_CODEC_DETERMINISTIC) || n < 2) {
+		json_object_foreach((json_t *)v, k, e) {
+			if (rc == PZ_OK)
+				rc = enc_member(b, k, e, i++ == 0, depth,
+						flags);
+		}
+	} else if (rc == PZ_OK) {
+		keys = pz_malloc(n * sizeof(*keys));
+		if (!keys)
+			return PZ_ENOMEM;
+		json_object_foreach((json_t *)v, k, e)
+			keys[i++] = k;
+		qsort(keys, n, sizeof(*keys), key_cmp);
+		for (i = 0; i < n && rc == PZ_OK; i++)
+			rc = enc_member(b, keys[i], json_object_get(v, keys[i]),
+					i == 0, depth, flags);
+		pz_free(keys);
+	}
+	return rc == PZ_OK ? pz_buf_add(b, "}", 1) : rc;
+}
+
+static int enc_value(struct pz_buf *b, const json_t *v, int depth,
+		     unsigned flags)
+{
 	json_t *e;
 	size_t i;
 	int rc = PZ_OK;
@@ -153,26 +205,14 @@ static int enc_value(struct pz_buf *b, const json_t *v, int depth)
 		return PZ_EINVAL;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		rc = pz_buf_add(b, "{", 1);
-		i = 0;
-		json_object_foreach((json_t *)v, k, e) {
-			if (rc == PZ_OK && i++)
-				rc = pz_buf_add(b, ",", 1);
-			if (rc == PZ_OK)
-				rc = enc_str(b, k, strlen(k));
-			if (rc == PZ_OK)
-				rc = pz_buf_add(b, ":", 1);
-			if (rc == PZ_OK)
-				rc = enc_value(b, e, depth + 1);
-		}
-		return rc == PZ_OK ? pz_buf_add(b, "}", 1) : rc;
+		return enc_object(b, v, depth, flags);
 	case JSON_ARRAY:
 		rc = pz_buf_add(b, "[", 1);
 		json_array_foreach((json_t *)v, i, e) {
 			if (rc == PZ_OK && i)
 				rc = pz_buf_add(b, ",", 1);
 			if (rc == PZ_OK)
-				rc = enc_value(b, e, depth + 1);
+				rc = enc_value(b, e, depth + 1, flags);
 		}
 		return rc == PZ_OK ? pz_buf_add(b, "]", 1) : rc;
 	case JSON_STRING:
@@ -190,12 +230,13 @@ static int enc_value(struct pz_buf *b, const json_t *v, int depth)
 	}
 }
 
-int pz_codec__json_encode(const json_t *doc, struct pz_buf *out)
+int pz_codec__json_encode(const json_t *doc, unsigned flags,
+			  struct pz_buf *out)
 {
 	size_t before = out->len;
 	int rc;
 
-	rc = enc_value(out, doc, 0);
+	rc = enc_value(out, doc, 0, flags);
 	if (rc != PZ_OK) {
 		out->len = before;
 		if (out->data)

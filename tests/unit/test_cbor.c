@@ -1215,6 +1215,45 @@ static void test_parse_alloc_failure(void **state)
 	free(b);
 }
 
+/* PZ_CODEC_DETERMINISTIC: RFC 8949 4.2.1 key order (shorter first, then
+ * bytewise) at every depth, cross-checked with cbor2's canonical mode;
+ * JSON gets bytewise key order; unknown flags are refused. */
+static void test_deterministic(void **state)
+{
+	static const char json[] =
+		"{\"bb\":1,\"a\":{\"z\":true,\"y\":[{\"kk\":1,\"k\":2}]},"
+		"\"c\":2,\"aaa\":3}";
+	json_t *doc = json_loads(json, JSON_PRESERVE_ORDER, NULL);
+	struct pz_buf b;
+	char *got;
+
+	(void)state;
+	assert_non_null(doc);
+	/* Without the flag: insertion order. */
+	encode_is(doc, "a4626262016161a2617af5617981a2626b6b01616b0261630263"
+		  "61616103");
+	pz_buf_init(&b, 0);
+	assert_int_equal(pz_codec_encode_ex(PZ_FMT_CBOR, doc,
+					    PZ_CODEC_DETERMINISTIC, &b), PZ_OK);
+	got = tohex((const uint8_t *)b.data, b.len);
+	assert_string_equal(got, "a46161a2617981a2616b02626b6b01617af561630262"
+			    "62620163616161" "03");
+	free(got);
+	pz_buf_free(&b);
+	pz_buf_init(&b, 0);
+	assert_int_equal(pz_codec_encode_ex(PZ_FMT_JSON, doc,
+					    PZ_CODEC_DETERMINISTIC, &b), PZ_OK);
+	assert_string_equal(b.data, "{\"a\":{\"y\":[{\"k\":2,\"kk\":1}],"
+			    "\"z\":true},\"aaa\":3,\"bb\":1,\"c\":2}");
+	pz_buf_free(&b);
+	pz_buf_init(&b, 0);
+	assert_int_equal(pz_codec_encode_ex(PZ_FMT_CBOR, doc, 0x100, &b),
+			 PZ_EINVAL);
+	assert_int_equal(b.len, 0);
+	pz_buf_free(&b);
+	json_decref(doc);
+}
+
 static void test_encode_alloc_failure(void **state)
 {
 	json_t *doc = json_loads(rich_json, 0, NULL);
@@ -1240,6 +1279,39 @@ static void test_encode_alloc_failure(void **state)
 	assert_true(i > 1);
 	assert_int_equal(b.data[0], 'x');
 	pz_buf_free(&b);
+	json_decref(doc);
+}
+
+/* Allocation failure in the deterministic encoders leaves out as it was. */
+static void test_deterministic_alloc_failure(void **state)
+{
+	json_t *doc = json_loads(rich_json, 0, NULL);
+	enum pz_fmt fmts[] = { PZ_FMT_CBOR, PZ_FMT_JSON };
+
+	(void)state;
+	for (size_t f = 0; f < 2; f++) {
+		struct pz_buf b;
+		unsigned long i;
+		int rc = PZ_ENOMEM;
+
+		for (i = 1; i < 10000; i++) {
+			pz_buf_init(&b, 0);
+			pz_buf_adds(&b, "x");
+			pz_mem_fail_after(i);
+			rc = pz_codec_encode_ex(fmts[f], doc,
+						PZ_CODEC_DETERMINISTIC, &b);
+			pz_mem_fail_after(0);
+			if (rc == PZ_OK)
+				break;
+			assert_int_equal(rc, PZ_ENOMEM);
+			assert_int_equal(b.len, 1);
+			assert_string_equal(b.data, "x");
+			pz_buf_free(&b);
+		}
+		assert_int_equal(rc, PZ_OK);
+		assert_true(i > 1);
+		pz_buf_free(&b);
+	}
 	json_decref(doc);
 }
 
@@ -1285,6 +1357,8 @@ int main(void)
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_parse_alloc_failure),
 		cmocka_unit_test(test_encode_alloc_failure),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_deterministic_alloc_failure),
 	};
 
 	/* PZ_TEST=pattern runs only the matching tests (docs/testing.md). */
