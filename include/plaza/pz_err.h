@@ -24,6 +24,7 @@ typedef enum pz_err {
 	PZ_ECONFIG,    /* invalid configuration */
 	PZ_EPERM,      /* not permitted */
 	PZ_ESTATE,     /* called in the wrong state */
+	PZ_ECORRUPT,   /* stored data fail verification (tampering, damage) */
 	PZ_ERR_MAX_
 } pz_err;
 

@@ -63,6 +63,23 @@ struct pz_store_q {
  * callback must not call pz_store_find itself. */
 typedef int (*pz_store_each_cb)(void *ud, struct pz_res *res);
 
+/* A signed tree head of the trust log (pz_tlog.h), stored as issued. */
+struct pz_store_head {
+	uint64_t size;              /* entries covered */
+	int64_t ts;                 /* signing time, ms since the epoch */
+	uint8_t root[32];           /* RFC 9162 Merkle tree hash */
+	uint8_t sig[64];            /* Ed25519 signature */
+};
+
+/* Called per trust-log entry by pz_store_tlog_scan, in sequence order;
+ * entry and nodes are borrowed for the call.  Return 0 to continue, 1 to
+ * stop. */
+typedef int (*pz_store_tlog_cb)(void *ud, uint64_t seq,
+				const uint8_t *entry, size_t len,
+				const uint8_t *nodes, size_t nlen);
+/* Called per stored head by pz_store_head_scan, smallest size first. */
+typedef int (*pz_store_head_cb)(void *ud, const struct pz_store_head *h);
+
 /* Backend options, from the configuration. */
 struct pz_store_opts {
 	int sync_full;        /* fsync every commit (power-loss durability) */
@@ -114,6 +131,22 @@ struct pz_store_ops {
 			void *ud);
 	int (*meta_get)(pz_store *st, const char *key, char **val);
 	int (*meta_put)(pz_store *st, const char *key, const char *val);
+	int (*tlog_append)(pz_store *st, uint64_t seq, const uint8_t *entry,
+			   size_t len, const uint8_t *nodes, size_t nlen);
+	int (*tlog_get)(pz_store *st, uint64_t seq, uint8_t **entry,
+			size_t *len, uint8_t *nodes, size_t *nlen);
+	int (*tlog_size)(pz_store *st, uint64_t *n);
+	int (*tlog_scan)(pz_store *st, uint64_t from,
+			 pz_store_tlog_cb cb, void *ud);
+	int (*head_put)(pz_store *st, const struct pz_store_head *h);
+	int (*head_get)(pz_store *st, uint64_t size,
+			struct pz_store_head *h);
+	int (*head_scan)(pz_store *st, pz_store_head_cb cb, void *ud);
+	int (*ident_put)(pz_store *st, const char *id, const char *rec);
+	int (*ident_get)(pz_store *st, const char *id, char **rec);
+	int (*alias_put)(pz_store *st, const char *alias, const char *id);
+	int (*alias_get)(pz_store *st, const char *alias, char **id);
+	int (*alias_del)(pz_store *st, const char *alias);
 };
 
 /* Every backend embeds this as its first member. */
@@ -239,6 +272,45 @@ int pz_store_psk_list(pz_store *st,
 /* Small key/value metadata.  meta_get: *val is caller-freed (pz_free). */
 int pz_store_meta_get(pz_store *st, const char *key, char **val);
 int pz_store_meta_put(pz_store *st, const char *key, const char *val);
+
+/* --- the trust log and identity records (see pz_tlog.h) ------------- */
+
+/*
+ * The log is a sequence of entries numbered 0, 1, 2, ... without gaps.
+ * With each entry the Merkle node hashes that appending it completed are
+ * kept (nodes: 32 bytes per level, level 0 being the entry's leaf hash),
+ * so any perfect subtree's hash is one lookup away.
+ *
+ * tlog_append stores entry seq (PZ_EEXIST if taken).  tlog_get: *entry
+ * gets a pz_malloc'd copy (pass entry NULL to skip it), nodes gets the
+ * node hashes (*nlen is the room in, the size out); PZ_ENOTFOUND,
+ * PZ_ETOOBIG.  tlog_size: the number of entries (highest seq + 1).
+ * tlog_scan visits entries from seq on.
+ */
+int pz_store_tlog_append(pz_store *st, uint64_t seq, const uint8_t *entry,
+			 size_t len, const uint8_t *nodes, size_t nlen);
+int pz_store_tlog_get(pz_store *st, uint64_t seq, uint8_t **entry,
+		      size_t *len, uint8_t *nodes, size_t *nlen);
+int pz_store_tlog_size(pz_store *st, uint64_t *n);
+int pz_store_tlog_scan(pz_store *st, uint64_t from, pz_store_tlog_cb cb,
+		       void *ud);
+
+/* Signed tree heads by size.  head_get with size UINT64_MAX gives the
+ * largest; PZ_ENOTFOUND when there is none.  head_put replaces a head of
+ * the same size. */
+int pz_store_head_put(pz_store *st, const struct pz_store_head *h);
+int pz_store_head_get(pz_store *st, uint64_t size, struct pz_store_head *h);
+int pz_store_head_scan(pz_store *st, pz_store_head_cb cb, void *ud);
+
+/* Identity records (JSON text, keyed by the normalised global identifier)
+ * and the aliases that resolve to them (AE-IDs, PSK identities, ...).
+ * ident_get/alias_get: the result is caller-freed (pz_free); PZ_ENOTFOUND.
+ * alias_put: PZ_EEXIST when the alias names another identity. */
+int pz_store_ident_put(pz_store *st, const char *id, const char *rec);
+int pz_store_ident_get(pz_store *st, const char *id, char **rec);
+int pz_store_alias_put(pz_store *st, const char *alias, const char *id);
+int pz_store_alias_get(pz_store *st, const char *alias, char **id);
+int pz_store_alias_del(pz_store *st, const char *alias);
 
 /* --- resource records ------------------------------------------------- */
 

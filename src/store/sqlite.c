@@ -36,7 +36,7 @@
 #include "plaza/pz_time.h"
 #include "store_int.h"
 
-#define SQL_SCHEMA_VERSION 1
+#define SQL_SCHEMA_VERSION 2
 #define SQL_CKPT_FRAMES 8192   /* WAL frames (32 MiB) that trigger a
 				  checkpoint */
 #define SQL_RESTART_FRAMES 65536  /* frames (256 MiB) that force the WAL to
@@ -49,6 +49,9 @@ enum {
 	S_ADJUST, S_REMOVE, S_CHILDREN, S_CHILDREN_DESC, S_CHILDREN_TY, S_COUNT, S_COUNT_ALL,
 	S_EXPIRED, S_NEXT_ET, S_CRED_PUT, S_CRED_GET, S_CRED_DEL, S_PSK_PUT,
 	S_PSK_GET, S_PSK_DEL, S_PSK_LIST, S_META_GET, S_META_PUT,
+	S_TLOG_PUT, S_TLOG_GET, S_TLOG_NODES, S_TLOG_SIZE, S_TLOG_SCAN,
+	S_HEAD_PUT, S_HEAD_GET, S_HEAD_LAST, S_HEAD_SCAN, S_IDENT_PUT,
+	S_IDENT_GET, S_ALIAS_ADD, S_ALIAS_GET, S_ALIAS_DEL,
 	S_MAX
 };
 
@@ -101,6 +104,24 @@ static const char *const sql_text[S_MAX] = {
 	[S_PSK_LIST] = "SELECT identity,orig,created FROM psk ORDER BY identity",
 	[S_META_GET] = "SELECT v FROM meta WHERE k=?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(k,v) VALUES(?1,?2)",
+	[S_TLOG_PUT] = "INSERT INTO tlog(seq,nodes,entry) VALUES(?1,?2,?3)",
+	[S_TLOG_GET] = "SELECT nodes,entry FROM tlog WHERE seq=?1",
+	[S_TLOG_NODES] = "SELECT nodes FROM tlog WHERE seq=?1",
+	[S_TLOG_SIZE] = "SELECT max(seq) FROM tlog",
+	[S_TLOG_SCAN] = "SELECT seq,nodes,entry FROM tlog WHERE seq>=?1 "
+			"ORDER BY seq",
+	[S_HEAD_PUT] = "INSERT OR REPLACE INTO tlog_head(size,ts,root,sig) "
+		       "VALUES(?1,?2,?3,?4)",
+	[S_HEAD_GET] = "SELECT size,ts,root,sig FROM tlog_head WHERE size=?1",
+	[S_HEAD_LAST] = "SELECT size,ts,root,sig FROM tlog_head "
+			"ORDER BY size DESC LIMIT 1",
+	[S_HEAD_SCAN] = "SELECT size,ts,root,sig FROM tlog_head ORDER BY size",
+	[S_IDENT_PUT] = "INSERT OR REPLACE INTO ident(id,rec) VALUES(?1,?2)",
+	[S_IDENT_GET] = "SELECT rec FROM ident WHERE id=?1",
+	[S_ALIAS_ADD] = "INSERT OR IGNORE INTO ident_alias(alias,id) "
+			"VALUES(?1,?2)",
+	[S_ALIAS_GET] = "SELECT id FROM ident_alias WHERE alias=?1",
+	[S_ALIAS_DEL] = "DELETE FROM ident_alias WHERE alias=?1",
 };
 
 static const char sql_schema_v1[] =
@@ -129,6 +150,17 @@ static const char sql_schema_v1[] =
 	"CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
 	"CREATE TABLE psk(identity BLOB PRIMARY KEY, orig TEXT NOT NULL,"
 	" key BLOB NOT NULL, created INTEGER NOT NULL);";
+
+/* Version 2: the trust log (entries with the Merkle nodes their append
+ * completed, signed heads) and identity records with their aliases. */
+static const char sql_schema_v2[] =
+	"CREATE TABLE tlog(seq INTEGER PRIMARY KEY,"
+	" nodes BLOB NOT NULL,"      /* first, so proofs read only them */
+	" entry BLOB NOT NULL);"
+	"CREATE TABLE tlog_head(size INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+	" root BLOB NOT NULL, sig BLOB NOT NULL);"
+	"CREATE TABLE ident(id TEXT PRIMARY KEY, rec TEXT NOT NULL);"
+	"CREATE TABLE ident_alias(alias TEXT PRIMARY KEY, id TEXT NOT NULL);";
 
 struct sql_store {
 	struct pz_store base;        /* must be first */
@@ -257,14 +289,20 @@ static int sql_migrate(struct sql_store *s)
 		       SQL_SCHEMA_VERSION);
 		return PZ_ESTORE;
 	}
-	/* version 0: a new database (or one that is not ours). */
+	/* version 0: a new database (or one that is not ours); each step
+	 * up to the current version runs in the same transaction. */
 	rc = sql_exec(s, "BEGIN IMMEDIATE");
-	if (rc == PZ_OK)
+	if (rc == PZ_OK && version < 1)
 		rc = sql_exec(s, sql_schema_v1);
+	if (rc == PZ_OK && version < 2)
+		rc = sql_exec(s, sql_schema_v2);
 	if (rc == PZ_OK)
-		rc = sql_exec(s, "PRAGMA user_version=1; COMMIT");
+		rc = sql_exec(s, "PRAGMA user_version=2; COMMIT");
 	if (rc != PZ_OK)
 		sql_exec(s, "ROLLBACK");
+	else if (version > 0)
+		pz_log(PZ_INFO, "store", "database schema migrated from "
+		       "version %d to %d", version, SQL_SCHEMA_VERSION);
 	return rc;
 }
 
@@ -959,6 +997,240 @@ static int sql_meta_put(pz_store *st, const char *key, const char *val)
 	return sql_step_done(SQL(st), q, "meta put");
 }
 
+/* --- trust log ----------------------------------------------------------- */
+
+static int sql_tlog_append(pz_store *st, uint64_t seq, const uint8_t *entry,
+			   size_t len, const uint8_t *nodes, size_t nlen)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_TLOG_PUT];
+
+	sqlite3_bind_int64(q, 1, (int64_t)seq);
+	sqlite3_bind_blob(q, 2, nodes, (int)nlen, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, entry, (int)len, SQLITE_STATIC);
+	return sql_step_done(SQL(st), q, "tlog append");
+}
+
+/* Copy a blob column into (buf, *len room); PZ_ETOOBIG if it does not fit. */
+static int sql_blob_into(sqlite3_stmt *q, int col, uint8_t *buf, size_t *len)
+{
+	size_t n = (size_t)sqlite3_column_bytes(q, col);
+
+	if (n > *len)
+		return PZ_ETOOBIG;
+	if (n)
+		memcpy(buf, sqlite3_column_blob(q, col), n);
+	*len = n;
+	return PZ_OK;
+}
+
+static int sql_tlog_get(pz_store *st, uint64_t seq, uint8_t **entry,
+			size_t *len, uint8_t *nodes, size_t *nlen)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[entry ? S_TLOG_GET : S_TLOG_NODES];
+	int r, rc = PZ_OK;
+
+	sqlite3_bind_int64(q, 1, (int64_t)seq);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		rc = sql_blob_into(q, 0, nodes, nlen);
+		if (rc == PZ_OK && entry) {
+			size_t n = (size_t)sqlite3_column_bytes(q, 1);
+
+			*entry = pz_malloc(n ? n : 1);
+			if (!*entry) {
+				rc = PZ_ENOMEM;
+			} else {
+				if (n)
+					memcpy(*entry, sqlite3_column_blob(q, 1),
+					       n);
+				*len = n;
+			}
+		}
+	} else {
+		rc = r == SQLITE_DONE ? PZ_ENOTFOUND : sql_fail(s, "tlog get");
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+static int sql_tlog_size(pz_store *st, uint64_t *n)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_TLOG_SIZE];
+	int r = sqlite3_step(q);
+
+	if (r == SQLITE_ROW)
+		*n = sqlite3_column_type(q, 0) == SQLITE_NULL ? 0 :
+		     (uint64_t)sqlite3_column_int64(q, 0) + 1;
+	sqlite3_reset(q);
+	return r == SQLITE_ROW ? PZ_OK : sql_fail(s, "tlog size");
+}
+
+static int sql_tlog_scan(pz_store *st, uint64_t from, pz_store_tlog_cb cb,
+			 void *ud)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_TLOG_SCAN];
+	int r;
+
+	sqlite3_bind_int64(q, 1, (int64_t)from);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		if (cb(ud, (uint64_t)sqlite3_column_int64(q, 0),
+		       sqlite3_column_blob(q, 2),
+		       (size_t)sqlite3_column_bytes(q, 2),
+		       sqlite3_column_blob(q, 1),
+		       (size_t)sqlite3_column_bytes(q, 1)))
+			break;
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? PZ_OK :
+	       sql_fail(s, "tlog scan");
+}
+
+static int sql_head_put(pz_store *st, const struct pz_store_head *h)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_HEAD_PUT];
+
+	sqlite3_bind_int64(q, 1, (int64_t)h->size);
+	sqlite3_bind_int64(q, 2, h->ts);
+	sqlite3_bind_blob(q, 3, h->root, sizeof(h->root), SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, h->sig, sizeof(h->sig), SQLITE_STATIC);
+	return sql_step_done(SQL(st), q, "head put");
+}
+
+/* Fill h from a (size, ts, root, sig) row; PZ_ESTORE if malformed. */
+static int sql_head_row(sqlite3_stmt *q, struct pz_store_head *h)
+{
+	size_t rl = sizeof(h->root), sl = sizeof(h->sig);
+
+	h->size = (uint64_t)sqlite3_column_int64(q, 0);
+	h->ts = sqlite3_column_int64(q, 1);
+	if (sql_blob_into(q, 2, h->root, &rl) != PZ_OK ||
+	    rl != sizeof(h->root) ||
+	    sql_blob_into(q, 3, h->sig, &sl) != PZ_OK || sl != sizeof(h->sig)) {
+		pz_log(PZ_ERROR, "store", "tree head %llu is malformed",
+		       (unsigned long long)h->size);
+		return PZ_ESTORE;
+	}
+	return PZ_OK;
+}
+
+static int sql_head_get(pz_store *st, uint64_t size, struct pz_store_head *h)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[size == UINT64_MAX ? S_HEAD_LAST :
+					   S_HEAD_GET];
+	int r, rc;
+
+	if (size != UINT64_MAX)
+		sqlite3_bind_int64(q, 1, (int64_t)size);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW)
+		rc = sql_head_row(q, h);
+	else
+		rc = r == SQLITE_DONE ? PZ_ENOTFOUND : sql_fail(s, "head get");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+static int sql_head_scan(pz_store *st, pz_store_head_cb cb, void *ud)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_HEAD_SCAN];
+	struct pz_store_head h;
+	int r, rc = PZ_OK;
+
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = sql_head_row(q, &h);
+		if (rc != PZ_OK || cb(ud, &h))
+			break;
+	}
+	sqlite3_reset(q);
+	if (rc != PZ_OK)
+		return rc;
+	return r == SQLITE_ROW || r == SQLITE_DONE ? PZ_OK :
+	       sql_fail(s, "head scan");
+}
+
+/* --- identities ---------------------------------------------------------- */
+
+static int sql_ident_put(pz_store *st, const char *id, const char *rec)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_IDENT_PUT];
+
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, rec, -1, SQLITE_STATIC);
+	return sql_step_done(SQL(st), q, "ident put");
+}
+
+/* One text column of a one-row lookup by a text key, pz_malloc'd. */
+static int sql_text_lookup(struct sql_store *s, int which, const char *key,
+			   char **out)
+{
+	sqlite3_stmt *q = s->stmt[which];
+	int r, rc;
+
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		*out = sql_text_dup(q, 0);
+		rc = *out ? PZ_OK : PZ_ENOMEM;
+	} else {
+		rc = r == SQLITE_DONE ? PZ_ENOTFOUND :
+		     sql_fail(s, sql_text[which]);
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+static int sql_ident_get(pz_store *st, const char *id, char **rec)
+{
+	return sql_text_lookup(SQL(st), S_IDENT_GET, id, rec);
+}
+
+static int sql_alias_get(pz_store *st, const char *alias, char **id)
+{
+	return sql_text_lookup(SQL(st), S_ALIAS_GET, alias, id);
+}
+
+static int sql_alias_put(pz_store *st, const char *alias, const char *id)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_ALIAS_ADD];
+	char *have = NULL;
+	int rc;
+
+	sqlite3_bind_text(q, 1, alias, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	rc = sql_step_done(s, q, "alias put");
+	if (rc != PZ_OK || sqlite3_changes(s->db) > 0)
+		return rc;
+	/* Already there: fine if it names the same identity. */
+	rc = sql_alias_get(st, alias, &have);
+	if (rc == PZ_OK && strcmp(have, id) != 0)
+		rc = PZ_EEXIST;
+	pz_free(have);
+	return rc;
+}
+
+static int sql_alias_del(pz_store *st, const char *alias)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_ALIAS_DEL];
+	int rc;
+
+	sqlite3_bind_text(q, 1, alias, -1, SQLITE_STATIC);
+	rc = sql_step_done(s, q, "alias del");
+	if (rc == PZ_OK && sqlite3_changes(s->db) == 0)
+		rc = PZ_ENOTFOUND;
+	return rc;
+}
+
 const struct pz_store_ops pz_store__sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sql_open,
@@ -990,4 +1262,16 @@ const struct pz_store_ops pz_store__sqlite_ops = {
 	.psk_list = sql_psk_list,
 	.meta_get = sql_meta_get,
 	.meta_put = sql_meta_put,
+	.tlog_append = sql_tlog_append,
+	.tlog_get = sql_tlog_get,
+	.tlog_size = sql_tlog_size,
+	.tlog_scan = sql_tlog_scan,
+	.head_put = sql_head_put,
+	.head_get = sql_head_get,
+	.head_scan = sql_head_scan,
+	.ident_put = sql_ident_put,
+	.ident_get = sql_ident_get,
+	.alias_put = sql_alias_put,
+	.alias_get = sql_alias_get,
+	.alias_del = sql_alias_del,
 };

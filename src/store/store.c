@@ -247,6 +247,71 @@ int pz_store_meta_put(pz_store *st, const char *key, const char *val)
 	return st->ops->meta_put(st, key, val);
 }
 
+/* --- trust log and identities ----------------------------------------- */
+
+int pz_store_tlog_append(pz_store *st, uint64_t seq, const uint8_t *entry,
+			 size_t len, const uint8_t *nodes, size_t nlen)
+{
+	return st->ops->tlog_append(st, seq, entry, len, nodes, nlen);
+}
+
+int pz_store_tlog_get(pz_store *st, uint64_t seq, uint8_t **entry,
+		      size_t *len, uint8_t *nodes, size_t *nlen)
+{
+	return st->ops->tlog_get(st, seq, entry, len, nodes, nlen);
+}
+
+int pz_store_tlog_size(pz_store *st, uint64_t *n)
+{
+	return st->ops->tlog_size(st, n);
+}
+
+int pz_store_tlog_scan(pz_store *st, uint64_t from, pz_store_tlog_cb cb,
+		       void *ud)
+{
+	return st->ops->tlog_scan(st, from, cb, ud);
+}
+
+int pz_store_head_put(pz_store *st, const struct pz_store_head *h)
+{
+	return st->ops->head_put(st, h);
+}
+
+int pz_store_head_get(pz_store *st, uint64_t size, struct pz_store_head *h)
+{
+	return st->ops->head_get(st, size, h);
+}
+
+int pz_store_head_scan(pz_store *st, pz_store_head_cb cb, void *ud)
+{
+	return st->ops->head_scan(st, cb, ud);
+}
+
+int pz_store_ident_put(pz_store *st, const char *id, const char *rec)
+{
+	return st->ops->ident_put(st, id, rec);
+}
+
+int pz_store_ident_get(pz_store *st, const char *id, char **rec)
+{
+	return st->ops->ident_get(st, id, rec);
+}
+
+int pz_store_alias_put(pz_store *st, const char *alias, const char *id)
+{
+	return st->ops->alias_put(st, alias, id);
+}
+
+int pz_store_alias_get(pz_store *st, const char *alias, char **id)
+{
+	return st->ops->alias_get(st, alias, id);
+}
+
+int pz_store_alias_del(pz_store *st, const char *alias)
+{
+	return st->ops->alias_del(st, alias);
+}
+
 /* --- records ------------------------------------------------------------ */
 
 void pz_res_init(struct pz_res *res)

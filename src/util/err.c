@@ -18,6 +18,7 @@ static const char *const err_names[PZ_ERR_MAX_] = {
 	[PZ_ECONFIG] = "invalid configuration",
 	[PZ_EPERM] = "not permitted",
 	[PZ_ESTATE] = "wrong state",
+	[PZ_ECORRUPT] = "stored data fail verification",
 };
 
 const char *pz_strerror(int err)

@@ -804,12 +804,56 @@ static void test_open_errors(void **state)
 		sqlite3 *db;
 
 		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=1",
+		assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=2",
 					      NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(db);
 	}
 	assert_int_equal(pz_store_open(f->path, NULL, &f->st), PZ_OK);
 	pz_store_close(NULL);
+}
+
+/* A version 1 database (before the trust log) is migrated in place: its
+ * data stay, the new tables work, and the version is 2 afterwards. */
+static void test_migrate_v1(void **state)
+{
+	struct fx *f = *state;
+	struct pz_res r;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	uint8_t nodes[32] = { 7 };
+	size_t nlen = sizeof(nodes);
+	uint64_t n = 9;
+	int64_t id = ins(f->st, 0, PZ_TY_CB, "cb", "cb-in", 1, 0);
+
+	pz_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE tlog; DROP TABLE "
+				      "tlog_head; DROP TABLE ident; DROP TABLE "
+				      "ident_alias; PRAGMA user_version=1",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(pz_store_open(f->url, NULL, &f->st), PZ_OK);
+	pz_res_init(&r);
+	assert_int_equal(pz_store_get(f->st, id, &r), PZ_OK);
+	assert_string_equal(r.rn, "cb");
+	pz_res_clear(&r);
+	assert_int_equal(pz_store_tlog_size(f->st, &n), PZ_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(pz_store_begin(f->st), PZ_OK);
+	assert_int_equal(pz_store_tlog_append(f->st, 0, (const uint8_t *)"e",
+					      1, nodes, nlen), PZ_OK);
+	assert_int_equal(pz_store_commit(f->st), PZ_OK);
+	pz_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	reopen(f);
 }
 
 static void test_options(void **state)
@@ -875,6 +919,161 @@ static void test_alloc_failure(void **state)
 	assert_int_equal(rc, PZ_OK);
 }
 
+struct scan_ctx {
+	uint64_t seqs[8];
+	size_t n;
+	size_t stop_after;
+};
+
+static int scan_cb(void *ud, uint64_t seq, const uint8_t *entry, size_t len,
+		   const uint8_t *nodes, size_t nlen)
+{
+	struct scan_ctx *c = ud;
+
+	assert_int_equal(len, 2);
+	assert_int_equal(entry[0], 'e');
+	assert_int_equal(entry[1], (uint8_t)('0' + seq));
+	assert_int_equal(nlen, 32 * (seq % 2 + 1));
+	assert_int_equal(nodes[0], (uint8_t)seq);
+	c->seqs[c->n++] = seq;
+	return c->n == c->stop_after;
+}
+
+/* The trust log's rows: append in order, duplicates refused, lookups
+ * with and without the entry, size, scans, and savepoint rollback. */
+static void test_tlog_rows(void **state)
+{
+	struct fx *f = *state;
+	uint8_t nodes[64], got[64], small[16], *entry = NULL;
+	size_t nlen, len = 0;
+	struct scan_ctx c = { .stop_after = 0 };
+	uint64_t n = 7;
+
+	assert_int_equal(pz_store_tlog_size(f->st, &n), PZ_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(pz_store_begin(f->st), PZ_OK);
+	for (uint64_t seq = 0; seq < 4; seq++) {
+		uint8_t e[2] = { 'e', (uint8_t)('0' + seq) };
+
+		memset(nodes, 0, sizeof(nodes));
+		nodes[0] = (uint8_t)seq;
+		assert_int_equal(pz_store_tlog_append(f->st, seq, e, 2, nodes,
+						      32 * (seq % 2 + 1)),
+				 PZ_OK);
+	}
+	assert_int_equal(pz_store_tlog_append(f->st, 2, (const uint8_t *)"x",
+					      1, nodes, 32), PZ_EEXIST);
+	/* A savepoint rolled back takes its rows with it. */
+	assert_int_equal(pz_store_savepoint(f->st), PZ_OK);
+	assert_int_equal(pz_store_tlog_append(f->st, 4, (const uint8_t *)"e4",
+					      2, nodes, 32), PZ_OK);
+	assert_int_equal(pz_store_rollback_to(f->st), PZ_OK);
+	assert_int_equal(pz_store_commit(f->st), PZ_OK);
+	assert_int_equal(pz_store_tlog_size(f->st, &n), PZ_OK);
+	assert_int_equal(n, 4);
+	nlen = sizeof(got);
+	assert_int_equal(pz_store_tlog_get(f->st, 3, &entry, &len, got, &nlen),
+			 PZ_OK);
+	assert_int_equal(len, 2);
+	assert_memory_equal(entry, "e3", 2);
+	assert_int_equal(nlen, 64);
+	assert_int_equal(got[0], 3);
+	pz_free(entry);
+	nlen = sizeof(got);
+	assert_int_equal(pz_store_tlog_get(f->st, 2, NULL, NULL, got, &nlen),
+			 PZ_OK);
+	assert_int_equal(nlen, 32);
+	nlen = sizeof(small);
+	assert_int_equal(pz_store_tlog_get(f->st, 1, NULL, NULL, small, &nlen),
+			 PZ_ETOOBIG);
+	nlen = sizeof(got);
+	assert_int_equal(pz_store_tlog_get(f->st, 4, NULL, NULL, got, &nlen),
+			 PZ_ENOTFOUND);
+	assert_int_equal(pz_store_tlog_scan(f->st, 1, scan_cb, &c), PZ_OK);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.seqs[0], 1);
+	assert_int_equal(c.seqs[2], 3);
+	c.n = 0;
+	c.stop_after = 2;
+	assert_int_equal(pz_store_tlog_scan(f->st, 0, scan_cb, &c), PZ_OK);
+	assert_int_equal(c.n, 2);
+	reopen(f);
+	assert_int_equal(pz_store_tlog_size(f->st, &n), PZ_OK);
+	assert_int_equal(n, 4);
+}
+
+static int head_cb(void *ud, const struct pz_store_head *h)
+{
+	uint64_t *sizes = ud;
+
+	sizes[++sizes[0]] = h->size;
+	return 0;
+}
+
+/* Signed heads: put, replace, exact and newest lookups, scan order. */
+static void test_heads(void **state)
+{
+	struct fx *f = *state;
+	struct pz_store_head h, got;
+	uint64_t sizes[8] = { 0 };
+
+	assert_int_equal(pz_store_head_get(f->st, UINT64_MAX, &got),
+			 PZ_ENOTFOUND);
+	memset(&h, 0, sizeof(h));
+	for (int s = 5; s > 0; s -= 2) {
+		h.size = (uint64_t)s;
+		h.ts = 1000 + s;
+		memset(h.root, s, sizeof(h.root));
+		memset(h.sig, s + 100, sizeof(h.sig));
+		assert_int_equal(pz_store_head_put(f->st, &h), PZ_OK);
+	}
+	h.size = 3;
+	h.ts = 42;
+	assert_int_equal(pz_store_head_put(f->st, &h), PZ_OK);
+	assert_int_equal(pz_store_head_get(f->st, UINT64_MAX, &got), PZ_OK);
+	assert_int_equal(got.size, 5);
+	assert_int_equal(got.ts, 1005);
+	assert_int_equal(got.root[31], 5);
+	assert_int_equal(got.sig[63], 105);
+	assert_int_equal(pz_store_head_get(f->st, 3, &got), PZ_OK);
+	assert_int_equal(got.ts, 42);
+	assert_int_equal(pz_store_head_get(f->st, 2, &got), PZ_ENOTFOUND);
+	assert_int_equal(pz_store_head_scan(f->st, head_cb, sizes), PZ_OK);
+	assert_int_equal(sizes[0], 3);
+	assert_int_equal(sizes[1], 1);
+	assert_int_equal(sizes[2], 3);
+	assert_int_equal(sizes[3], 5);
+}
+
+/* Identity records and aliases. */
+static void test_idents(void **state)
+{
+	struct fx *f = *state;
+	char *v = NULL;
+
+	assert_int_equal(pz_store_ident_get(f->st, "urn:dev:ow:1", &v),
+			 PZ_ENOTFOUND);
+	assert_int_equal(pz_store_ident_put(f->st, "urn:dev:ow:1", "{}"),
+			 PZ_OK);
+	assert_int_equal(pz_store_ident_put(f->st, "urn:dev:ow:1",
+					    "{\"a\":1}"), PZ_OK);
+	assert_int_equal(pz_store_ident_get(f->st, "urn:dev:ow:1", &v), PZ_OK);
+	assert_string_equal(v, "{\"a\":1}");
+	pz_free(v);
+	assert_int_equal(pz_store_alias_put(f->st, "Cx", "urn:dev:ow:1"),
+			 PZ_OK);
+	assert_int_equal(pz_store_alias_put(f->st, "Cx", "urn:dev:ow:1"),
+			 PZ_OK);
+	assert_int_equal(pz_store_alias_put(f->st, "Cx", "urn:dev:ow:2"),
+			 PZ_EEXIST);
+	assert_int_equal(pz_store_alias_get(f->st, "Cx", &v), PZ_OK);
+	assert_string_equal(v, "urn:dev:ow:1");
+	pz_free(v);
+	assert_int_equal(pz_store_alias_del(f->st, "Cx"), PZ_OK);
+	assert_int_equal(pz_store_alias_del(f->st, "Cx"), PZ_ENOTFOUND);
+	assert_int_equal(pz_store_alias_get(f->st, "Cx", &v), PZ_ENOTFOUND);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -898,7 +1097,11 @@ int main(void)
 		T(test_ids_not_reused),
 		T(test_ids_not_reused_autocommit),
 		T(test_open_errors),
+		T(test_migrate_v1),
 		T(test_options),
+		T(test_tlog_rows),
+		T(test_heads),
+		T(test_idents),
 		T(test_alloc_failure),
 	};
 
