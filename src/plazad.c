@@ -26,6 +26,7 @@
 #include "plaza/pz_loop.h"
 #include "plaza/pz_mem.h"
 #include "plaza/pz_store.h"
+#include "plaza/pz_tlog.h"
 #include "plaza/pz_version.h"
 
 struct daemon {
@@ -33,6 +34,7 @@ struct daemon {
 	const char *conf_path;   /* the configuration file, if any */
 	pz_loop *loop;
 	pz_store *store;
+	pz_tlog *tlog;
 	pz_core *core;
 	pz_http *http;
 	pz_coap *coap;
@@ -61,13 +63,17 @@ static void usage(FILE *f)
 		"  -s, --set KEY=VALUE     any setting of the configuration file\n"
 		"      --log-level LEVEL   error, warn, info or debug\n"
 		"  -t, --test-config FILE  check FILE and exit\n"
+		"      --verify-log        check the whole trust log against "
+		"its signed heads and exit\n"
+		"                          (0: intact, 1: it is not, or "
+		"cannot be read)\n"
 		"      --config-doc        print the configuration reference\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this text\n");
 }
 
 enum { OPT_CSE_ID = 256, OPT_CSE_NAME, OPT_SP_ID, OPT_ADMIN, OPT_TRUST,
-       OPT_LOG_LEVEL, OPT_CONFIG_DOC };
+       OPT_LOG_LEVEL, OPT_CONFIG_DOC, OPT_VERIFY_LOG };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -83,6 +89,7 @@ static const struct option long_opts[] = {
 	{ "trust-origin", no_argument, NULL, OPT_TRUST },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "config-doc", no_argument, NULL, OPT_CONFIG_DOC },
+	{ "verify-log", no_argument, NULL, OPT_VERIFY_LOG },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -151,13 +158,14 @@ static int apply_args(struct daemon *d, int argc, char **argv)
 }
 
 static int load_config(struct daemon *d, int argc, char **argv,
-		       const char **test_path)
+		       const char **test_path, bool *verify_log)
 {
 	const char *path = NULL;
 	char err[512];
 	int opt, rc;
 
 	*test_path = NULL;
+	*verify_log = false;
 	opterr = 1;
 	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) !=
 	       -1) {
@@ -173,6 +181,9 @@ static int load_config(struct daemon *d, int argc, char **argv,
 		case OPT_CONFIG_DOC:
 			pz_conf_markdown(stdout);
 			exit(0);
+		case OPT_VERIFY_LOG:
+			*verify_log = true;
+			break;
 		case '?':
 			usage(stderr);
 			return PZ_EINVAL;
@@ -328,6 +339,7 @@ static int start_http(struct daemon *d)
 	o.max_body = (size_t)d->conf.http_max_body;
 	o.max_conns = (unsigned)d->conf.http_max_conns;
 	o.timeout_s = (unsigned)d->conf.http_timeout;
+	o.log_public = d->conf.trust_public;
 	o.limits = pz_codec_default_limits;
 	o.limits.max_bytes = (size_t)d->conf.http_max_body;
 	o.limits.max_depth = (int)d->conf.json_depth;
@@ -421,6 +433,72 @@ static int start_coap(struct daemon *d)
 	return rc;
 }
 
+/* The trust log on the open store; a log that does not match its
+ * signed heads stops plazad here, loudly. */
+static int open_tlog(struct daemon *d)
+{
+	char err[512];
+	int rc = pz_tlog_open(d->store, d->conf.trust_key, &d->tlog, err,
+			      sizeof(err));
+
+	if (rc == PZ_ECORRUPT)
+		pz_log(PZ_ERROR, "plazad", "THE TRUST LOG DOES NOT MATCH ITS "
+		       "SIGNED HEADS: %s; run plazad --verify-log, restore the "
+		       "store from a backup, and tell everyone who relies on "
+		       "the log", err);
+	else if (rc != PZ_OK)
+		pz_log(PZ_ERROR, "plazad", "cannot open the trust log (key %s):"
+		       " %s", d->conf.trust_key, err[0] ? err :
+		       pz_strerror(rc));
+	return rc;
+}
+
+static void verify_progress(void *ud, uint64_t done, uint64_t total)
+{
+	(void)ud;
+	fprintf(stderr, "plazad: verified %llu of %llu entries\n",
+		(unsigned long long)done, (unsigned long long)total);
+}
+
+/* plazad --verify-log: check everything, say what, exit 0 or 1. */
+static int verify_log(struct daemon *d)
+{
+	struct pz_store_opts so = { 0 };
+	struct pz_store_head h;
+	char err[512] = "";
+	int rc;
+
+	if (pz_log_open("-") != PZ_OK)
+		return 1;
+	pz_log_set_level("warn");
+	rc = pz_store_open(d->conf.store, &so, &d->store);
+	if (rc != PZ_OK) {
+		fprintf(stderr, "plazad: cannot open the store %s: %s\n",
+			d->conf.store, pz_strerror(rc));
+		return 1;
+	}
+	rc = pz_tlog_open(d->store, d->conf.trust_key, &d->tlog, err,
+			  sizeof(err));
+	if (rc == PZ_OK)
+		rc = pz_tlog_verify(d->tlog, verify_progress, NULL, err,
+				    sizeof(err));
+	if (rc == PZ_OK) {
+		if (pz_tlog_head(d->tlog, false, &h) != PZ_OK)
+			h.size = 0;
+		printf("trust log intact: %llu entries, %llu covered by the "
+		       "newest signed head\n",
+		       (unsigned long long)pz_tlog_size(d->tlog),
+		       (unsigned long long)h.size);
+	} else {
+		printf("TRUST LOG CHECK FAILED: %s\n", err[0] ? err :
+		       pz_strerror(rc));
+	}
+	pz_tlog_free(d->tlog);
+	pz_store_close(d->store);
+	pz_log_close();
+	return rc == PZ_OK ? 0 : 1;
+}
+
 static int start(struct daemon *d)
 {
 	struct pz_core_conf cc = { 0 };
@@ -445,6 +523,9 @@ static int start(struct daemon *d)
 	so.cache_kb = d->conf.store_cache_kb;
 	if (rc == PZ_OK)
 		rc = pz_store_open(d->conf.store, &so, &d->store);
+	if (rc == PZ_OK)
+		rc = open_tlog(d);
+	cc.tlog = d->tlog;
 	cc.cse_id = d->conf.cse_id;
 	cc.cse_name = d->conf.cse_name;
 	cc.sp_id = d->conf.sp_id;
@@ -514,6 +595,7 @@ static void stop(struct daemon *d)
 	if (d->coap)
 		pz_coap_drain(d->coap);
 	pz_core_free(d->core);
+	pz_tlog_free(d->tlog);
 	pz_httpc_free(d->httpc);
 	pz_coap_free(d->coap);
 	pz_http_free(d->http);
@@ -533,6 +615,7 @@ int main(int argc, char **argv)
 {
 	struct daemon d;
 	const char *test_path;
+	bool verify;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
@@ -540,7 +623,7 @@ int main(int argc, char **argv)
 	pz_buf_init(&d.ports, 0);
 	pz_buf_init(&d.poa, 0);
 	json_set_alloc_funcs(pz_malloc, pz_free);
-	rc = load_config(&d, argc, argv, &test_path);
+	rc = load_config(&d, argc, argv, &test_path, &verify);
 	if (test_path) {
 		if (rc == PZ_OK)
 			printf("%s: configuration OK\n", test_path);
@@ -550,6 +633,11 @@ int main(int argc, char **argv)
 	if (rc != PZ_OK) {
 		pz_conf_free(&d.conf);
 		return 2;
+	}
+	if (verify) {
+		rc = verify_log(&d);
+		pz_conf_free(&d.conf);
+		return rc;
 	}
 	rc = start(&d);
 	if (rc == PZ_OK)

@@ -53,6 +53,8 @@ struct pz_conf {
 	int64_t notify_queue;
 	char *log_file;
 	char *log_level;
+	char *trust_key;         /* the trust log's signing key file */
+	bool trust_public;       /* the trust log is readable by anyone */
 	char *portfile;
 };
 

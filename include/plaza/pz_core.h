@@ -16,6 +16,7 @@
 #include "plaza/pz_loop.h"
 #include "plaza/pz_req.h"
 #include "plaza/pz_store.h"
+#include "plaza/pz_tlog.h"
 
 typedef struct pz_core pz_core;
 
@@ -37,6 +38,10 @@ struct pz_core_conf {
 	int64_t notify_queue_max;  /* pending notifications before dropping */
 	int64_t commit_interval_us;/* least time between two write commits
 				      under load (group commit window) */
+	pz_tlog *tlog;             /* the trust log, open on the same store
+				      (borrowed, outlives the core); NULL:
+				      identity changes are not logged (only
+				      for tests of other parts) */
 };
 
 /* Completion of a submitted request.  Called exactly once, on the loop
@@ -139,11 +144,17 @@ void pz_core_watch(pz_core *core, pz_core_watch_cb cb, void *ud);
 int pz_core_psk_get(pz_core *core, const char *identity, uint8_t *key,
 		    size_t *len, char *orig, size_t origlen);
 /* pz_core_psk_put - add or replace identity's key and originator (NULL:
- * the identity itself).  PZ_OK, PZ_EINVAL (sizes, characters), PZ_ESTORE.
- * Committed before it returns. */
+ * the identity itself), recorded in the trust log as a key binding or
+ * rotation of the originator's identity (an application's record starts
+ * here if the originator has none; a device must be registered first).
+ * Committed before it returns.  PZ_OK; else err says why and PZ_EINVAL
+ * (sizes, characters), PZ_ENOTFOUND (unregistered device), PZ_EEXIST
+ * (identity names another record), PZ_ESTATE (originator revoked or
+ * decommissioned), PZ_ESTORE. */
 int pz_core_psk_put(pz_core *core, const char *identity, const char *orig,
-		    const uint8_t *key, size_t len);
-/* pz_core_psk_del - forget identity.  PZ_OK, PZ_ENOTFOUND, PZ_ESTORE. */
+		    const uint8_t *key, size_t len, char *err, size_t errlen);
+/* pz_core_psk_del - forget identity (a revocation of its key in the trust
+ * log).  PZ_OK, PZ_ENOTFOUND, PZ_ESTORE. */
 int pz_core_psk_del(pz_core *core, const char *identity);
 /* pz_core_psk_list - cb(ud, identity, originator, created_us) for every
  * identity, sorted; cb returns nonzero to stop.  Never the keys. */
@@ -170,5 +181,34 @@ struct pz_core_stats {
 	int64_t started;          /* start time, microseconds since epoch */
 };
 void pz_core_stats(const pz_core *core, struct pz_core_stats *out);
+
+/* --- the trust repository (docs/trust.md, src/core/trust.c) --------- */
+
+/* pz_core_tlog - the trust log given in the configuration, or NULL. */
+pz_tlog *pz_core_tlog(pz_core *core);
+
+/* pz_core_ident_get - the record any identifier names (pz_ident_resolve):
+ * PZ_OK with *rec (json_decref), PZ_ENOTFOUND, PZ_EINVAL, PZ_ESTORE. */
+int pz_core_ident_get(pz_core *core, const char *any, json_t **rec);
+
+/*
+ * pz_core_ident_register - the operator registers a device: body is
+ * {"id": <urn:dev:...>, "ae_id"?, "node_id"?, "app_id"?, "owner"?,
+ * "key"?: {"type", "fp"}}.  The AE-ID (and its SP-relative and absolute
+ * forms) and the node id become aliases, so the AE registering later
+ * binds to this device.  Commits the open batch first, then runs in a
+ * transaction of its own.  PZ_OK with *rec; else err says why and
+ * PZ_EINVAL, PZ_EEXIST, PZ_ESTATE (no trust log), PZ_ESTORE, PZ_ENOMEM.
+ */
+int pz_core_ident_register(pz_core *core, const json_t *body, json_t **rec,
+			   char *err, size_t errlen);
+
+/* pz_core_ident_end - revoke (its keys are no longer accepted) or
+ * decommission the identity any names, with an optional reason; as
+ * pz_core_ident_register, plus PZ_ENOTFOUND, and PZ_ESTATE when it is
+ * not active or is the platform itself. */
+int pz_core_ident_end(pz_core *core, const char *any, bool decommission,
+		      const char *reason, json_t **rec, char *err,
+		      size_t errlen);
 
 #endif

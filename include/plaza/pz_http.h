@@ -22,6 +22,8 @@ struct pz_http_opts {
 	unsigned max_conns;       /* concurrent connections per listener */
 	unsigned timeout_s;       /* idle connection timeout */
 	struct pz_codec_limits limits;  /* content parser limits */
+	bool log_public;          /* the trust log is readable without the
+				     admin credential (log.public) */
 };
 
 /* pz_http_new - a binding that serves core; loop and core borrowed. */
@@ -78,14 +80,39 @@ struct pz_http_out {
 int pz_http_map(const struct pz_http_in *in, struct pz_req *req,
 		struct pz_http_out *out);
 
+/* A request under /.plaza/ (all borrowed). */
+struct pz_http_mgmt_in {
+	const char *method;
+	const char *path;             /* decoded, without the query */
+	const char *auth;             /* Authorization header, or NULL */
+	const uint8_t *body;
+	size_t len;
+	const struct pz_http_kv *args;  /* query parameters */
+	size_t nargs;
+	bool log_public;              /* the trust log is readable by all */
+};
+
+/* Its answer: a JSON document, or a text (PEM) of type ctype. */
+struct pz_http_mgmt_out {
+	int status;                   /* HTTP status */
+	json_t *doc;                  /* owned, or NULL */
+	char *text;                   /* owned (pz_free), or NULL */
+	const char *ctype;            /* static; of text */
+};
+
 /*
- * pz_http_mgmt - the management interface under /.plaza/ (see
- * http_mgmt.c): admin-only, JSON.  Returns the HTTP status and sets *out
- * (new reference) to the answer.
+ * pz_http_mgmt - the management interface under /.plaza/ (http_mgmt.c;
+ * admin-only) and the trust repository (http_trust.c; reading public
+ * when in->log_public).  Fills *out (zeroed first; the caller frees doc
+ * and text) and returns its status.
  */
-int pz_http_mgmt(pz_core *core, const char *method, const char *path,
-		 const char *auth, const uint8_t *body, size_t len,
-		 json_t **out);
+int pz_http_mgmt(pz_core *core, const struct pz_http_mgmt_in *in,
+		 struct pz_http_mgmt_out *out);
+
+/* pz_http__trust - /.plaza/log/... and /.plaza/ids... (http_trust.c),
+ * for pz_http_mgmt; admin says the admin credential was presented. */
+int pz_http__trust(pz_core *core, const struct pz_http_mgmt_in *in,
+		   bool admin, struct pz_http_mgmt_out *out);
 
 /*
  * pz_net_parse_addr - split "host:port" / "[v6]:port" / ":port" into a

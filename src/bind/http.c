@@ -396,35 +396,54 @@ static void http_done(void *ud, struct pz_rsp *rsp)
 /* A management request, answered at once (see http_mgmt.c). */
 static enum MHD_Result http_manage(struct http_req *hr)
 {
+	struct pz_http_mgmt_in in;
+	struct pz_http_mgmt_out out;
+	struct kv_list al;
 	struct pz_buf body;
+	struct MHD_Response *r;
+	const char *ctype = "application/json";
 	enum MHD_Result ret;
-	json_t *out = NULL;
+	size_t len;
 	int status;
 
-	status = pz_http_mgmt(hr->h->core, hr->method, hr->path, hr->auth,
-			      (const uint8_t *)hr->body.data, hr->body.len,
-			      &out);
+	al.n = 0;
+	al.overflow = false;
+	MHD_get_connection_values(hr->conn, MHD_GET_ARGUMENT_KIND,
+				  http_collect, &al);
+	memset(&in, 0, sizeof(in));
+	in.method = hr->method;
+	in.path = hr->path;
+	in.auth = hr->auth;
+	in.body = (const uint8_t *)hr->body.data;
+	in.len = hr->body.len;
+	in.args = al.kv;
+	in.nargs = al.n;
+	in.log_public = hr->h->opts.log_public;
+	status = pz_http_mgmt(hr->h->core, &in, &out);
 	pz_log(PZ_INFO, "http", "%s management %s %s: %d", hr->peer,
 	       hr->method, hr->path, status);
 	pz_buf_init(&body, 0);
 	hr->state = HR_REJECTED;  /* nothing of it reaches the core */
 	hr->rsp.rsc = 0;
-	if (!out || pz_codec_encode(PZ_FMT_JSON, out, &body) != PZ_OK)
+	if (out.text) {
+		ctype = out.ctype;
+		if (pz_buf_add(&body, out.text, strlen(out.text)) != PZ_OK)
+			status = 500;
+	} else if (!out.doc || pz_codec_encode(PZ_FMT_JSON, out.doc,
+					       &body) != PZ_OK) {
 		status = 500;
-	json_decref(out);
-	{
-		size_t len = body.len;
-		struct MHD_Response *r = MHD_create_response_from_buffer(
-			len, pz_buf_take(&body), MHD_RESPMEM_MUST_FREE);
-
-		if (!r)
-			return MHD_NO;
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-					"application/json");
-		ret = MHD_queue_response(hr->conn, (unsigned)status, r);
-		MHD_destroy_response(r);
 	}
+	json_decref(out.doc);
+	pz_free(out.text);
+	len = body.len;
+	r = MHD_create_response_from_buffer(len, pz_buf_take(&body),
+					    MHD_RESPMEM_MUST_FREE);
 	pz_buf_free(&body);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	ret = MHD_queue_response(hr->conn, (unsigned)status, r);
+	MHD_destroy_response(r);
 	return ret;
 }
 

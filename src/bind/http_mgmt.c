@@ -10,6 +10,8 @@
  *                                   16-byte key and answers it, once)
  *   DELETE /.plaza/psk/<identity>   forget an identity
  *
+ * and the trust repository under /.plaza/log/ and /.plaza/ids
+ * (http_trust.c).
  * Answers are JSON; errors {"error": reason} with an HTTP status.
  */
 #include <stdio.h>
@@ -64,7 +66,7 @@ static int mgmt_psk_add(pz_core *core, const json_t *body, json_t **out)
 							      "originator"));
 	const char *hex = json_string_value(json_object_get(body, "key"));
 	uint8_t key[64];
-	char made[2 * sizeof(key) + 1] = "";
+	char made[2 * sizeof(key) + 1] = "", err[300];
 	size_t len = 16;
 	int rc;
 
@@ -80,13 +82,21 @@ static int mgmt_psk_add(pz_core *core, const json_t *body, json_t **out)
 		for (size_t i = 0; i < len; i++)
 			snprintf(made + 2 * i, 3, "%02x", key[i]);
 	}
-	rc = pz_core_psk_put(core, id, orig, key, len);
+	rc = pz_core_psk_put(core, id, orig, key, len, err, sizeof(err));
 	memset(key, 0, sizeof(key));
-	if (rc == PZ_EINVAL)
-		return mgmt_fail(out, 400, "identity and originator are 1-128 "
-				 "printable characters without spaces");
-	if (rc != PZ_OK)
-		return mgmt_fail(out, 500, pz_strerror(rc));
+	switch (rc) {
+	case PZ_OK:
+		break;
+	case PZ_EINVAL:
+		return mgmt_fail(out, 400, err);
+	case PZ_ENOTFOUND:
+		return mgmt_fail(out, 404, err);
+	case PZ_EEXIST:
+	case PZ_ESTATE:
+		return mgmt_fail(out, 409, err);
+	default:
+		return mgmt_fail(out, 500, err[0] ? err : pz_strerror(rc));
+	}
 	*out = json_pack("{s:s,s:s}", "identity", id, "originator",
 			 orig ? orig : id);
 	if (*out && made[0])
@@ -94,60 +104,84 @@ static int mgmt_psk_add(pz_core *core, const json_t *body, json_t **out)
 	return 201;
 }
 
-int pz_http_mgmt(pz_core *core, const char *method, const char *path,
-		 const char *auth, const uint8_t *body, size_t len,
-		 json_t **out)
+static int mgmt_admin(pz_core *core, const char *auth)
 {
+	return auth && !strncasecmp(auth, "Bearer ", 7) &&
+	       pz_core_admin_check(core, auth + 7);
+}
+
+static bool mgmt_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(path, prefix, n) && (path[n] == '/' || !path[n]);
+}
+
+int pz_http_mgmt(pz_core *core, const struct pz_http_mgmt_in *in,
+		 struct pz_http_mgmt_out *out)
+{
+	const char *method = in->method, *path = in->path;
 	json_t *doc = NULL;
 	char err[200];
-	int status;
+	bool admin = mgmt_admin(core, in->auth);
 
-	*out = NULL;
-	if (!auth || strncasecmp(auth, "Bearer ", 7) ||
-	    !pz_core_admin_check(core, auth + 7))
-		return mgmt_fail(out, 401, "the admin credential is required");
+	memset(out, 0, sizeof(*out));
+	if (mgmt_under(path, "/.plaza/log") || mgmt_under(path, "/.plaza/ids")) {
+		if (!admin && !in->log_public && !strcmp(method, "GET"))
+			return out->status = mgmt_fail(&out->doc, 401, "the "
+				"trust log is not public here: the admin "
+				"credential is required");
+		return pz_http__trust(core, in, admin, out);
+	}
+	if (!admin)
+		return out->status = mgmt_fail(&out->doc, 401, "the admin "
+					       "credential is required");
 	if (!strcmp(path, "/.plaza/stats") && !strcmp(method, "GET")) {
 		struct pz_core_stats st;
 		char ts[PZ_TS_LEN];
 
 		pz_core_stats(core, &st);
-		*out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:s}",
+		out->doc = json_pack("{s:I,s:I,s:I,s:I,s:I,s:s}",
 				 "requests", (json_int_t)st.requests,
 				 "batches", (json_int_t)st.batches,
 				 "notify_sent", (json_int_t)st.notify_sent,
 				 "notify_failed", (json_int_t)st.notify_failed,
 				 "notify_dropped", (json_int_t)st.notify_dropped,
 				 "started", pz_time_format(st.started, ts));
-		return 200;
+		return out->status = 200;
 	}
 	if (!strcmp(path, "/.plaza/psk") && !strcmp(method, "GET")) {
 		json_t *list = json_array();
 
 		if (!list || pz_core_psk_list(core, mgmt_list_one, list)) {
 			json_decref(list);
-			return mgmt_fail(out, 500, "cannot list identities");
+			return out->status = mgmt_fail(&out->doc, 500,
+				"cannot list identities");
 		}
-		*out = json_pack("{s:o}", "psk", list);
-		return 200;
+		out->doc = json_pack("{s:o}", "psk", list);
+		return out->status = 200;
 	}
 	if (!strcmp(path, "/.plaza/psk") && !strcmp(method, "POST")) {
-		if (pz_codec_parse(PZ_FMT_JSON, body, len, NULL, &doc, err,
-				   sizeof(err)) != PZ_OK)
-			return mgmt_fail(out, 400, err);
-		status = mgmt_psk_add(core, doc, out);
+		if (pz_codec_parse(PZ_FMT_JSON, in->body, in->len, NULL, &doc,
+				   err, sizeof(err)) != PZ_OK)
+			return out->status = mgmt_fail(&out->doc, 400, err);
+		out->status = mgmt_psk_add(core, doc, &out->doc);
 		json_decref(doc);
-		return status;
+		return out->status;
 	}
 	if (!strncmp(path, "/.plaza/psk/", 12) && !strcmp(method, "DELETE")) {
 		switch (pz_core_psk_del(core, path + 12)) {
 		case PZ_OK:
-			*out = json_pack("{s:s}", "deleted", path + 12);
-			return 200;
+			out->doc = json_pack("{s:s}", "deleted", path + 12);
+			return out->status = 200;
 		case PZ_ENOTFOUND:
-			return mgmt_fail(out, 404, "no such identity");
+			return out->status = mgmt_fail(&out->doc, 404,
+						       "no such identity");
 		default:
-			return mgmt_fail(out, 500, "cannot delete");
+			return out->status = mgmt_fail(&out->doc, 500,
+						       "cannot delete");
 		}
 	}
-	return mgmt_fail(out, 404, "no such management resource");
+	return out->status = mgmt_fail(&out->doc, 404, "no such management "
+				       "resource");
 }

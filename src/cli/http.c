@@ -381,11 +381,14 @@ static int cli_mgmt_outcome(struct reply *r)
 	json_error_t je;
 	const char *why;
 
+	je.text[0] = '\0';
 	if (r->body.len)
 		r->doc = json_loadb(r->body.data, r->body.len, 0, &je);
+	/* A text answer (the trust log's PEM key) stays in r->body. */
 	if (r->http >= 200 && r->http < 300)
-		return r->doc ? PZ_OK :
-		       cli__say(PZ_EIO, "malformed answer: %s", je.text);
+		return r->doc || (r->body.len && r->body.data[0] != '{') ?
+		       PZ_OK : cli__say(PZ_EIO, "malformed answer: %s",
+					je.text);
 	why = json_string_value(json_object_get(r->doc, "error"));
 	return cli__say(PZ_EREQ, "HTTP %ld: %s", r->http,
 			why ? why : "no reason given");

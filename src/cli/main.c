@@ -77,6 +77,21 @@ static const char cli_usage_text[] =
 "                                 --key plazad makes one, shown once\n"
 "  psk list                       DTLS identities (never their keys)\n"
 "  psk revoke IDENTITY            forget an identity\n"
+"  id add URN [--ae-id ID] [--node-id ID] [--app-id ID] [--owner ORIG]\n"
+"         [--key-fp TYPE:sha256:HEX]\n"
+"                                 register a device in the trust\n"
+"                                 repository (admin)\n"
+"  id show ID                     the record of any identifier or alias\n"
+"  id revoke ID [--reason TEXT]   its keys stop working (admin)\n"
+"  id decommission ID [--reason TEXT]\n"
+"                                 retire it for good (admin)\n"
+"  log head [--key FILE]          the newest signed tree head, checked\n"
+"  log get N                      trust-log entry N\n"
+"  log prove ID|N [--size N]      a proof bundle (JSON, for plaza-verify)\n"
+"  log verify [--key FILE] [--since HEAD.json] [--save-head FILE]\n"
+"                                 recompute the whole log here and check\n"
+"                                 it against the signed head (and an\n"
+"                                 older head it must extend)\n"
 "  init DIR [--force]             write DIR/plazad.conf\n"
 "  config show [FILE]             plazad's effective settings\n"
 "\n"
@@ -317,7 +332,8 @@ static const struct {
 	{ "update", cli__cmd_update }, { "delete", cli__cmd_delete },
 	{ "discover", cli__cmd_discover }, { "listen", cli__cmd_listen },
 	{ "init", cli__cmd_init }, { "config", cli__cmd_config },
-	{ "psk", cli__cmd_psk },
+	{ "psk", cli__cmd_psk }, { "log", cli__cmd_log },
+	{ "id", cli__cmd_id },
 };
 
 static int cli_run(struct cli *c)

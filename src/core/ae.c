@@ -205,7 +205,7 @@ static int ae_create(struct core_ctx *c, struct pz_res *parent,
 		if (rc != PZ_OK)
 			return pz_core__internal(c, rc, "issuing a credential");
 	}
-	return PZ_OK;
+	return pz_core__trust_ae_registered(c, aei, api);
 }
 
 static int ae_update(struct core_ctx *c, struct pz_res *res, json_t *changes)
@@ -214,13 +214,14 @@ static int ae_update(struct core_ctx *c, struct pz_res *res, json_t *changes)
 	return ae_check(c, changes);
 }
 
-/* Deregistration ends the AE's credential. */
+/* Deregistration ends the AE's credential, and its identity (trust.c). */
 static int ae_removing(struct core_ctx *c, struct pz_res *res)
 {
 	int rc = pz_store_cred_del(c->core->store, res->ri);
 
-	return rc == PZ_OK || rc == PZ_ENOTFOUND ? PZ_OK :
-	       pz_core__internal(c, rc, "removing the credential");
+	if (rc != PZ_OK && rc != PZ_ENOTFOUND)
+		return pz_core__internal(c, rc, "removing the credential");
+	return pz_core__trust_ae_removed(c, res->ri);
 }
 
 const struct core_type pz_core__ae_type = {

@@ -284,14 +284,32 @@ static bool core_psk_identity_ok(const char *s)
 	return true;
 }
 
+int pz_core__txn_end(pz_core *core, int rc)
+{
+	if (rc == PZ_OK)
+		rc = pz_store_commit(core->store);
+	else
+		pz_store_rollback(core->store);
+	if (core->tlog && rc == PZ_OK)
+		pz_tlog_committed(core->tlog);
+	else if (core->tlog)
+		pz_tlog_aborted(core->tlog);
+	return rc;
+}
+
 int pz_core_psk_put(pz_core *core, const char *identity, const char *orig,
-		    const uint8_t *key, size_t len)
+		    const uint8_t *key, size_t len, char *err, size_t errlen)
 {
 	int rc;
 
+	snprintf(err, errlen, "%s", "");
 	if (!core_psk_identity_ok(identity) || len == 0 || len > 64 ||
-	    (orig && !core_psk_identity_ok(orig)))
+	    (orig && !core_psk_identity_ok(orig))) {
+		snprintf(err, errlen, "identity and originator are 1-128 "
+			 "printable characters without spaces, the key 1-64 "
+			 "bytes");
 		return PZ_EINVAL;
+	}
 	if (pz_store_in_batch(core->store))
 		pz_core_flush(core);
 	rc = pz_store_begin(core->store);
@@ -299,8 +317,10 @@ int pz_core_psk_put(pz_core *core, const char *identity, const char *orig,
 		return rc;
 	rc = pz_store_psk_put(core->store, identity, orig ? orig : identity,
 			      key, len);
-	return rc == PZ_OK ? pz_store_commit(core->store) :
-	       (pz_store_rollback(core->store), rc);
+	if (rc == PZ_OK)
+		rc = pz_core__trust_psk_put(core, identity, orig ? orig :
+					    identity, key, len, err, errlen);
+	return pz_core__txn_end(core, rc);
 }
 
 int pz_core_psk_get(pz_core *core, const char *identity, uint8_t *key,
@@ -330,8 +350,9 @@ int pz_core_psk_del(pz_core *core, const char *identity)
 	if (rc != PZ_OK)
 		return rc;
 	rc = pz_store_psk_del(core->store, identity);
-	return rc == PZ_OK ? pz_store_commit(core->store) :
-	       (pz_store_rollback(core->store), rc);
+	if (rc == PZ_OK)
+		rc = pz_core__trust_psk_del(core, identity);
+	return pz_core__txn_end(core, rc);
 }
 
 int pz_core_psk_list(pz_core *core,
@@ -1130,11 +1151,20 @@ static void core_prepare_rsp(struct core_ctx *c)
 		rsp->rsc = PZ_RSC_INTERNAL_SERVER_ERROR;
 }
 
+/* The store rolled back to a savepoint taken at trust-log size mark. */
+static void core_tlog_rollback(pz_core *core, uint64_t mark)
+{
+	if (core->tlog && pz_tlog_rollback(core->tlog, mark) != PZ_OK)
+		pz_log(PZ_ERROR, "core", "the trust log could not follow a "
+		       "rollback; restart plazad");
+}
+
 void pz_core__run(pz_core *core, struct core_job *job)
 {
 	struct core_ctx c;
 	struct core_note *mark;
 	size_t tmark;
+	uint64_t lmark;
 	int64_t started = pz_time_now();
 	int rc;
 
@@ -1162,6 +1192,7 @@ void pz_core__run(pz_core *core, struct core_job *job)
 	}
 	mark = core->notes;
 	tmark = core->ntouched;
+	lmark = core->tlog ? pz_tlog_size(core->tlog) : 0;
 	rc = core_handle(&c);
 	if (rc == PZ_EPENDING) {
 		/* Waiting for subscription verification: nothing was written;
@@ -1169,6 +1200,7 @@ void pz_core__run(pz_core *core, struct core_job *job)
 		pz_store_rollback_to(core->store);
 		pz_core__notes_drop(core, mark);
 		core->ntouched = tmark;
+		core_tlog_rollback(core, lmark);
 		pz_core__target_clear(&c.t);
 		return;
 	}
@@ -1178,6 +1210,7 @@ void pz_core__run(pz_core *core, struct core_job *job)
 		pz_store_rollback_to(core->store);
 		pz_core__notes_drop(core, mark);
 		core->ntouched = tmark;
+		core_tlog_rollback(core, lmark);
 	} else if (pz_store_release(core->store) != PZ_OK) {
 		pz_core__internal(&c, PZ_ESTORE, "finishing the transaction");
 	} else {
@@ -1206,6 +1239,8 @@ void pz_core__run_nested(struct core_ctx *outer, struct pz_req *req,
 	struct core_ctx c;
 	struct core_note *mark = outer->core->notes;
 	size_t tmark = outer->core->ntouched;
+	uint64_t lmark = outer->core->tlog ? pz_tlog_size(outer->core->tlog) :
+			 0;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -1231,6 +1266,7 @@ void pz_core__run_nested(struct core_ctx *outer, struct pz_req *req,
 			pz_store_rollback_to(c.core->store);
 			pz_core__notes_drop(c.core, mark);
 			c.core->ntouched = tmark;
+			core_tlog_rollback(c.core, lmark);
 		} else {
 			pz_store_release(c.core->store);
 		}
@@ -1278,6 +1314,10 @@ void pz_core_flush(pz_core *core)
 	core->pending_tail = &core->pending;
 	core->dirty = false;
 	core->batch_writes = 0;
+	if (core->tlog && rc == PZ_OK)
+		pz_tlog_committed(core->tlog);
+	else if (core->tlog)
+		pz_tlog_aborted(core->tlog);
 	if (rc == PZ_OK) {
 		pz_core__notes_commit(core);
 		if (core->watch && core->ntouched)
@@ -1483,6 +1523,7 @@ int pz_core_new(const struct pz_core_conf *conf, pz_store *store,
 		return PZ_ENOMEM;
 	core->store = store;
 	core->loop = loop;
+	core->tlog = conf->tlog;
 	core->pending_tail = &core->pending;
 	core->stats.started = pz_time_now();
 	pz_loop_timer_init(&core->commit_timer, core_commit_tick, core);
@@ -1492,6 +1533,8 @@ int pz_core_new(const struct pz_core_conf *conf, pz_store *store,
 		rc = core_create_cb(core);
 	if (rc == PZ_OK)
 		rc = pz_store_get(core->store, core->cb_id, &core->cb);
+	if (rc == PZ_OK)
+		rc = pz_core__trust_genesis(core);
 	if (rc == PZ_OK)
 		rc = pz_core__notify_init(core);
 	if (rc == PZ_OK)

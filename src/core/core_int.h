@@ -117,6 +117,7 @@ struct pz_core {
 	void *watch_ud;               /* borrowed */
 	int64_t *touched;             /* ids changed in the open batch */
 	size_t ntouched, captouched;
+	pz_tlog *tlog;                /* borrowed, may be NULL (conf) */
 };
 
 /* The resolved target of a request: the ancestor chain from the CSEBase. */
@@ -287,5 +288,22 @@ int pz_core__delete_res(struct core_ctx *c, struct pz_res *parent,
 int pz_core__cap_instances(struct core_ctx *c, struct pz_res *cnt);
 int pz_core__instance(struct core_ctx *c, struct pz_res *cnt, bool newest,
 		      struct pz_res *out);
+
+/* trust.c: identity changes into the trust log, in the open batch.
+ * The ae_ ones fail the request (rsc) on error; the psk_ ones run in
+ * pz_core_psk_put/_del's transaction and return the error (err says why
+ * for psk_put). */
+int pz_core__trust_genesis(pz_core *core);
+/* core.c: end a transaction of the core's own (not a request batch):
+ * commit if rc is PZ_OK, else roll back; the trust log follows.  Returns
+ * rc or the commit's error. */
+int pz_core__txn_end(pz_core *core, int rc);
+int pz_core__trust_ae_registered(struct core_ctx *c, const char *aei,
+				 const char *api);
+int pz_core__trust_ae_removed(struct core_ctx *c, const char *aei);
+int pz_core__trust_psk_put(pz_core *core, const char *identity,
+			   const char *orig, const uint8_t *key, size_t len,
+			   char *err, size_t errlen);
+int pz_core__trust_psk_del(pz_core *core, const char *identity);
 
 #endif

@@ -134,7 +134,11 @@ static void expire_one(pz_core *core, struct pz_res *res, int64_t now)
 	if (rc == PZ_OK)
 		rc = pz_store_savepoint(core->store);
 	if (rc == PZ_OK) {
+		uint64_t lmark = core->tlog ? pz_tlog_size(core->tlog) : 0;
+
 		rc = pz_core__delete_res(&c, res->pid ? &parent : NULL, &cur);
+		if (rc != PZ_OK && core->tlog)
+			pz_tlog_rollback(core->tlog, lmark);
 		if (rc == PZ_OK) {
 			pz_store_release(core->store);
 			core->dirty = true;

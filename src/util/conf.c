@@ -84,6 +84,13 @@ static const struct pz_conf_row conf_rows[] = {
 	  "log file, '-' for standard error" },
 	{ "log.level", PZ_CONF_ENUM, 0, 0, "info", "error|warn|info|debug",
 	  true, F(log_level), "least severe level logged" },
+	{ "trust.key", PZ_CONF_STR, 0, 0, "", NULL, false, F(trust_key),
+	  "the trust log's Ed25519 signing key (PEM, created if missing; "
+	  "the public key is written beside it as .pub); empty means "
+	  "<data>/log.key" },
+	{ "trust.public", PZ_CONF_BOOL, 0, 0, "true", NULL, false,
+	  F(trust_public), "anyone may read the trust log and resolve "
+	  "identities (/.plaza/log, /.plaza/ids); false: the admin only" },
 	{ "portfile", PZ_CONF_STR, 0, 0, "", NULL, false, F(portfile),
 	  "file to write 'http <port>' lines to after binding" },
 };
@@ -380,6 +387,15 @@ int pz_conf_finish(struct pz_conf *c, char *err, size_t errlen)
 		snprintf(s, n, "sqlite:%s/plaza.db", c->data);
 		pz_free(c->store);
 		c->store = s;
+	}
+	if (!*c->trust_key) {
+		n = strlen(c->data) + 16;
+		s = pz_malloc(n);
+		if (!s)
+			return PZ_ENOMEM;
+		snprintf(s, n, "%s/log.key", c->data);
+		pz_free(c->trust_key);
+		c->trust_key = s;
 	}
 	return PZ_OK;
 }
