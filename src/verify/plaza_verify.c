@@ -48,7 +48,7 @@ static const char usage_text[] =
 "                     (/.plaza/log/consistency?from=OLD.size), which carries\n"
 "                     the new head and the proof; PROOF is such a document\n"
 "                     or a JSON array of base64 hashes.  With --log, NEW\n"
-"                     defaults to the log's newest head and a missing proof\n"
+"                     defaults to URL/.plaza/log/head and a missing proof\n"
 "                     is fetched\n"
 "  device ID          fetch URL/.plaza/log/proof?id=ID and check it as\n"
 "                     'proof' does, plus that every entry is about the\n"
@@ -398,8 +398,10 @@ static int extends(struct ctx *c, const struct pz_verify_head *old,
 	return rc;
 }
 
-/* After a command verified head nw: --since, then --save-head. */
-static int finish(struct ctx *c, const struct pz_verify_head *nw)
+/* --since: the verified head nw extends the one the auditor kept.  This
+ * comes before the entries are checked: a rewritten log is the finding,
+ * whatever the rewritten entries look like. */
+static int since(struct ctx *c, const struct pz_verify_head *nw)
 {
 	struct pz_verify_head old;
 	int rc = PZ_OK;
@@ -411,9 +413,13 @@ static int finish(struct ctx *c, const struct pz_verify_head *nw)
 		if (rc == PZ_OK)
 			print_head(c, "since", &old);
 	}
-	if (rc == PZ_OK && c->o.save)
-		rc = save_head(c, nw);
 	return rc;
+}
+
+/* --save-head, once everything verified. */
+static int save(struct ctx *c, const struct pz_verify_head *nw)
+{
+	return c->o.save ? save_head(c, nw) : PZ_OK;
 }
 
 /* --- commands ------------------------------------------------------------- */
@@ -433,7 +439,9 @@ static int cmd_head(struct ctx *c, int argc, char **argv)
 	else
 		rc = load_head(c, src, &h);
 	if (rc == PZ_OK)
-		rc = finish(c, &h);
+		rc = since(c, &h);
+	if (rc == PZ_OK)
+		rc = save(c, &h);
 	if (rc == PZ_OK) {
 		print_head(c, "head", &h);
 		print_ok(c, "the head's signature");
@@ -457,10 +465,12 @@ static int check_bundle(struct ctx *c, const char *src)
 		rc = pz_verify__head_check(c->pub, &b.head, c->err,
 					   sizeof(c->err));
 	if (rc == PZ_OK)
+		rc = since(c, &b.head);
+	if (rc == PZ_OK)
 		rc = pz_verify__bundle_check(&b, &entries, c->err,
 					     sizeof(c->err));
 	if (rc == PZ_OK)
-		rc = finish(c, &b.head);
+		rc = save(c, &b.head);
 	if (rc == PZ_OK) {
 		const char *id = json_string_value(
 			json_object_get(b.record, "id"));
@@ -571,17 +581,14 @@ static int cmd_consistency(struct ctx *c, int argc, char **argv)
 		src = strdup(argv[1]);
 	else if (!c->o.log)
 		return usage_error(c, "consistency needs NEW or --log URL");
-	else if (old.h.size > 0)
-		src = url_of(c, "/.plaza/log/consistency?from=%" PRIu64,
-			     old.h.size);
-	else
+	else    /* the newest head; extends() fetches the proof it needs */
 		src = url_of(c, "/.plaza/log/head");
 	rc = src ? load_new(c, src, argc > 2 ? argv[2] : NULL, old.h.size,
 			    &nw, &k, &have_k) : PZ_ENOMEM;
 	if (rc == PZ_OK)
 		rc = extends(c, &old, &nw, have_k ? &k : NULL);
-	if (rc == PZ_OK && c->o.save)
-		rc = save_head(c, &nw);
+	if (rc == PZ_OK)
+		rc = save(c, &nw);
 	if (rc == PZ_OK) {
 		print_head(c, "old", &old);
 		print_head(c, "new", &nw);

@@ -743,6 +743,223 @@ def test_urls(operator, files, tmp_path):
     assert json.load(open(saved))["tree_size"] == 13   # untouched
 
 
+# --- end to end: a real plazad ------------------------------------------------
+
+DEV = "urn:dev:mac:0024befffe804ff1"
+
+
+def register_device(d, urn, **kw):
+    body = {"id": urn, "owner": "CAdmin"}
+    body.update(kw)
+    r = d.request("POST", "/.plaza/ids", body=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def fetch_key(d, tmp_path):
+    """The auditor's copy of the key, checked against the one on disk."""
+    r = d.session.get(d.url + "/.plaza/log/key", timeout=30)
+    assert r.status_code == 200
+    path = tmp_path / "log.pem"
+    path.write_bytes(r.content)
+    with open(os.path.join(d.data, "log.key.pub"), "rb") as f:
+        assert f.read().strip() == r.content.strip()
+    return str(path)
+
+
+def grow(d, n, tag):
+    """n more AE registrations (two log entries each, it seems)."""
+    return [d.register(rn="%s%d" % (tag, i))[0] for i in range(n)]
+
+
+def test_e2e_inclusion_and_consistency(plazad, tmp_path):
+    d = plazad
+    key = fetch_key(d, tmp_path)
+    rec = register_device(d, DEV, key={"type": "psk",
+                                       "fp": "sha256:" + "ab" * 32})
+    aeis = grow(d, 3, "verify-e2e-a")
+    saved = str(tmp_path / "head.json")
+    r = ok("--key", key, "--log", d.url, "--save-head", saved, "device",
+           DEV)
+    ents = [json.loads(l.split(": ", 1)[1]) for l in r.out.splitlines()
+            if l.startswith("entry ")]
+    assert [e["seq"] for e in ents] == [h["seq"] for h in rec["history"]]
+    assert all(e["id"] == DEV for e in ents)
+    assert ents[0]["type"] == "register"
+    size0 = json.load(open(saved))["tree_size"]
+    # a device by another spelling, an AE by its AE-ID, a single entry
+    ok("--key", key, "--log", d.url, "device", DEV.upper().replace(
+        "URN:DEV:MAC", "urn:dev:mac"))
+    r = ok("--key", key, "--log", d.url, "--json", "device", aeis[0])
+    assert json.loads(r.out)["entries"]
+    for seq in range(size0):
+        ok("--key", key, "--log", d.url, "-q", "entry", seq)
+    error("HTTP 404", "--key", key, "--log", d.url, "device",
+          "urn:dev:mac:0000000000000009")
+    error("HTTP 4", "--key", key, "--log", d.url, "entry", size0 + 100)
+    # the same checks on documents saved by hand (curl, files, stdin)
+    docs = {}
+    for name, q in (("head", "head"), ("bundle", "proof?id=" + DEV),
+                    ("cons", "consistency?from=1")):
+        rr = d.session.get(d.url + "/.plaza/log/" + q, timeout=30)
+        assert rr.status_code == 200, rr.text
+        docs[name] = tmp_path / (name + ".json")
+        docs[name].write_bytes(rr.content)
+    ok("--key", key, "head", docs["head"])
+    ok("--key", key, "proof", "-", stdin=docs["bundle"].read_text())
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps(json.loads(docs["bundle"].read_text())[
+        "head"] | {"tree_size": 1}))
+    # the log grows: every later head extends the saved one
+    grow(d, 5, "verify-e2e-b")
+    d.request("POST", "/.plaza/ids/%s/revoke" % DEV,
+              body={"reason": "test"})
+    for _ in range(2):
+        r = ok("--key", key, "--log", d.url, "--since", saved,
+               "--save-head", saved, "device", DEV)
+        assert "since: tree_size %d" % size0 in r.out
+        size1 = json.load(open(saved))["tree_size"]
+        assert size1 > size0
+        size0 = size1
+        grow(d, 1, "verify-e2e-c%d" % size1)
+    old = tmp_path / "old.json"
+    old.write_text(docs["head"].read_text())
+    ok("--key", key, "--log", d.url, "consistency", old)
+    ok("--key", key, "consistency", old,
+       d.url + "/.plaza/log/consistency?from=%d" %
+       json.loads(docs["head"].read_text())["tree_size"])
+    ok("--key", key, "--log", d.url, "--since", old, "head")
+    # a key of another log proves nothing here
+    fails("log_id is not the key's", "--key",
+          files_write(tmp_path, "other.pem", Log().pem()), "--log", d.url,
+          "head")
+
+
+def files_write(tmp_path, name, data):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return str(p)
+
+
+def _tree_nodes(leaves):
+    """The nodes blob of every append, as plaza stores them: node (level,
+    index) is kept with leaf ((index + 1) << level) - 1, 32 bytes a level,
+    level 0 first."""
+    out, stack = [], []
+    for i, leaf in enumerate(leaves):
+        h = leaf_hash(leaf)
+        blob = [h]
+        stack.append(h)
+        level = 0
+        while (i >> level) & 1:
+            right = stack.pop()
+            left = stack.pop()
+            h = sha256(b"\x01" + left + right)
+            stack.append(h)
+            blob.append(h)
+            level += 1
+        out.append(b"".join(blob))
+    return out
+
+
+def _resign(db, data, size):
+    """What an operator holding the key could do: rebuild every node from
+    the (rewritten) entries and sign one head over them."""
+    import sqlite3
+    with open(os.path.join(data, "log.key"), "rb") as f:
+        sk = serialization.load_pem_private_key(f.read(), password=None)
+    log = Log(key=sk)
+    con = sqlite3.connect(db)
+    log.leaves = [bytes(r[0]) for r in con.execute(
+        "SELECT entry FROM tlog ORDER BY seq")]
+    for seq, blob in enumerate(_tree_nodes(log.leaves)):
+        con.execute("UPDATE tlog SET nodes=? WHERE seq=?", (blob, seq))
+    h = log.head(size)
+    con.execute("DELETE FROM tlog_head")
+    con.execute("INSERT INTO tlog_head(size, ts, root, sig) "
+                "VALUES(?, ?, ?, ?)", (size, h["timestamp"],
+                                       unb64(h["root_hash"]),
+                                       unb64(h["signature"])))
+    con.execute("UPDATE meta SET v=? WHERE k='tlog.heads'",
+                ("1 %d" % size,))
+    con.commit()
+    con.close()
+
+
+def _tamper(kind, data):
+    import sqlite3
+    db = os.path.join(data, "plaza.db")
+    con = sqlite3.connect(db)
+    rows = {seq: bytes(e) for seq, e in con.execute(
+        "SELECT seq, entry FROM tlog") if DEV.encode() in bytes(e)}
+    n = con.execute("SELECT count(*) FROM tlog").fetchone()[0]
+    a, b = sorted(rows)[:2]
+    if kind == "flip":
+        e = bytearray(rows[a])
+        i = e.index(DEV.encode()) + len(DEV) - 1
+        e[i] ^= 0x01                       # still valid CBOR, another id
+        con.execute("UPDATE tlog SET entry=? WHERE seq=?", (bytes(e), a))
+    elif kind == "rewrite":
+        # the platform's own first entry: not in the device's history
+        e = bytearray(con.execute(
+            "SELECT entry FROM tlog WHERE seq=0").fetchone()[0])
+        i = e.index(b"plaza.example")
+        e[i] ^= 0x01
+        con.execute("UPDATE tlog SET entry=? WHERE seq=0", (bytes(e),))
+    elif kind == "swap":
+        ea, eb = [bytes(con.execute("SELECT entry FROM tlog WHERE seq=?",
+                                    (s,)).fetchone()[0]) for s in (a, b)]
+        con.execute("UPDATE tlog SET entry=? WHERE seq=?", (eb, a))
+        con.execute("UPDATE tlog SET entry=? WHERE seq=?", (ea, b))
+    con.commit()
+    con.close()
+    if kind == "rewrite":
+        _resign(db, data, n)
+    elif kind == "truncate":
+        con = sqlite3.connect(db)
+        con.execute("DELETE FROM tlog WHERE seq>=?", (n - 3,))
+        con.commit()
+        con.close()
+        _resign(db, data, n - 3)
+    return a
+
+
+@pytest.mark.parametrize("kind,reason", [
+    ("flip", "audit path does not lead to the signed root"),
+    ("swap", "audit path does not lead to the signed root"),
+    ("rewrite", "not consistent"),
+    ("truncate", "log shrank"),
+])
+def test_e2e_tampered_database(plazad_factory, tmp_path, kind, reason):
+    d = plazad_factory()
+    key = fetch_key(d, tmp_path)
+    register_device(d, DEV)
+    grow(d, 2, "verify-t")
+    d.request("POST", "/.plaza/ids/%s/revoke" % DEV, body={})
+    grow(d, 1, "verify-u")
+    saved = str(tmp_path / "head.json")
+    ok("--key", key, "--log", d.url, "--save-head", saved, "device", DEV)
+    before = open(saved).read()
+    data = d.data
+    d.stop()
+    _tamper(kind, data)
+    d2 = plazad_factory(data=data)
+    # the auditor, with its saved head
+    fails(reason, "--key", key, "--log", d2.url, "--since", saved,
+          "device", DEV)
+    assert open(saved).read() == before
+    if kind == "rewrite":
+        # the operator's new story is consistent with itself...
+        ok("--key", key, "--log", d2.url, "device", DEV)
+        ok("--key", key, "--log", d2.url, "entry", 0)
+        # ...but not with what the auditor saw
+        fails(reason, "--key", key, "--log", d2.url, "--since", saved,
+              "head")
+        fails(reason, "--key", key, "--log", d2.url, "consistency", saved)
+    if kind == "truncate":
+        fails(reason, "--key", key, "--log", d2.url, "consistency", saved)
+
+
 # --- the fuzz seed corpus --------------------------------------------------------
 
 
