@@ -225,7 +225,7 @@ static int load_key(struct ctx *c)
 
 /* --- output -------------------------------------------------------------- */
 
-static json_t *head_json(const struct ctx *c, const struct pz_verify_head *h)
+static json_t *head_json(const struct pz_verify_head *h)
 {
 	return pz_tlog_head_json(h->log_id, &h->h);
 }
@@ -238,7 +238,7 @@ static void print_head(struct ctx *c, const char *label,
 	struct tm tm;
 
 	if (c->o.json) {
-		json_object_set_new(c->out, label, head_json(c, h));
+		json_object_set_new(c->out, label, head_json(h));
 		return;
 	}
 	if (c->o.quiet)
@@ -288,7 +288,7 @@ static void print_ok(struct ctx *c, const char *what)
 /* Write the verified head to --save-head, through a temporary file. */
 static int save_head(struct ctx *c, const struct pz_verify_head *h)
 {
-	json_t *j = head_json(c, h);
+	json_t *j = head_json(h);
 	char *tmp = NULL;
 	int rc = PZ_OK;
 
