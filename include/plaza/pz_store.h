@@ -283,7 +283,8 @@ int pz_store_meta_put(pz_store *st, const char *key, const char *val);
  *
  * tlog_append stores entry seq (PZ_EEXIST if taken).  tlog_get: *entry
  * gets a pz_malloc'd copy (pass entry NULL to skip it), nodes gets the
- * node hashes (*nlen is the room in, the size out); PZ_ENOTFOUND,
+ * node hashes (*nlen is the room in, the size out; NULL to skip them,
+ * with entry not NULL); PZ_ENOTFOUND,
  * PZ_ETOOBIG.  tlog_size: the number of entries (highest seq + 1).
  * tlog_scan visits entries from seq on.
  */

@@ -1033,7 +1033,7 @@ static int sql_tlog_get(pz_store *st, uint64_t seq, uint8_t **entry,
 	sqlite3_bind_int64(q, 1, (int64_t)seq);
 	r = sqlite3_step(q);
 	if (r == SQLITE_ROW) {
-		rc = sql_blob_into(q, 0, nodes, nlen);
+		rc = nodes ? sql_blob_into(q, 0, nodes, nlen) : PZ_OK;
 		if (rc == PZ_OK && entry) {
 			size_t n = (size_t)sqlite3_column_bytes(q, 1);
 
