@@ -49,7 +49,10 @@ typedef struct pz_tlog pz_tlog;
  *
  * Opening checks, cheaply, that the stored tree agrees with the newest
  * signed head (its root recomputed from the stored nodes, its signature
- * checked) and that no entry is missing; pz_tlog_verify checks everything.
+ * checked), that the log has no entry missing at its end and that no
+ * head was removed (the count kept in the store's metadata, "tlog.heads");
+ * a gap inside the log or a changed entry is for pz_tlog_verify, which
+ * checks everything.
  * Returns PZ_OK, PZ_EIO (key file), PZ_ECORRUPT (the check failed;
  * err says how), PZ_ESTORE, PZ_ENOMEM.  Free with pz_tlog_free.
  */
@@ -60,8 +63,9 @@ void pz_tlog_free(pz_tlog *t);
 /* --- writing (inside a store batch) ---------------------------------- */
 
 /*
- * pz_tlog_append - append entry (borrowed; the log adds "v": 1, "seq" and
- * "time": now_ms to it) and store it with its tree nodes.  *seq (may be
+ * pz_tlog_append - append entry (borrowed, left unchanged: the log
+ * encodes a copy with "v": 1, "seq" and "time": now_ms added) and store
+ * it with its tree nodes.  *seq (may be
  * NULL) gets its number.  PZ_EINVAL (not an object, or it already holds
  * v/seq/time), PZ_ETOOBIG (encoding over PZ_TLOG_MAX_ENTRY), PZ_ESTATE
  * (no batch open), PZ_ESTORE, PZ_ENOMEM; on error nothing was appended.
