@@ -57,8 +57,10 @@ static int read_file(const char *path, struct body *b, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return PZ_EIO;
 	}
-	while (rc == PZ_OK && (got = fread(buf, 1, sizeof(buf), f)) > 0)
+	do {
+		got = fread(buf, 1, sizeof(buf), f);
 		rc = append(b, buf, got);
+	} while (rc == PZ_OK && got == sizeof(buf));
 	if (rc == PZ_OK && ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);
 		rc = PZ_EIO;
