@@ -871,6 +871,8 @@ int pz_coap_new(pz_loop *loop, pz_core *core, const struct pz_coap_opts *o,
 		c->opts.max_body = 1 << 20;
 	if (!c->opts.max_observed)
 		c->opts.max_observed = 1024;
+	if (!c->opts.session_timeout)
+		c->opts.session_timeout = 60;
 	if (!c->opts.limits.max_bytes)
 		c->opts.limits = pz_codec_default_limits;
 	if (!cp_started) {
@@ -889,6 +891,7 @@ int pz_coap_new(pz_loop *loop, pz_core *core, const struct pz_coap_opts *o,
 	coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP |
 				    COAP_BLOCK_SINGLE_BODY);
 	coap_register_option(c->ctx, COAP_KNOWN_MARK);
+	coap_context_set_session_timeout(c->ctx, c->opts.session_timeout);
 	if (c->opts.max_sessions) {
 		coap_context_set_max_idle_sessions(c->ctx,
 						   c->opts.max_sessions);
