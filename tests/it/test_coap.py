@@ -305,27 +305,44 @@ def test_retransmission_after_the_answer_gets_the_same_bytes(d, plain):
 
 
 def test_many_concurrent_writes_answered_once_each(d, plain):
+    """400 confirmable writes from 8 clients at once.  A datagram the
+    kernel drops (either way) is sent again with the same message id, as
+    a CoAP client does (RFC 7252 4.2): every write runs exactly once,
+    each is answered, and a write is answered more than once only when it
+    was sent more than once."""
     path = new_cnt(d, plain)
     clients = [cm.Client(d.coap_port) for _ in range(8)]
-    sent = {}
+    sent, msgs, sends = {}, {}, {}
+    answers = {}
     try:
         for i in range(50):
             for k, c in enumerate(clients):
                 msg, tok = post_cin(plain["orig"], path, "m%d-%d" % (k, i))
                 sent[tok] = int.from_bytes(msg[2:4], "big")
+                msgs[tok] = (c, msg)
+                sends[tok] = 1
                 c.send_raw(msg)
-        got = []
-        for c in clients:
-            got += collect(c, 1.5 if not got else 0.2)
+        for attempt in range(6):
+            for c in clients:
+                for r in collect(c, 1.5 if attempt == 0 and not answers
+                                 else 0.3):
+                    assert (r.type, r.code, r.rsc) == \
+                        (cm.ACK, "2.01", 2001), r
+                    assert sent.get(r.token) == r.mid, r
+                    answers[r.token] = answers.get(r.token, 0) + 1
+            missing = [t for t in sent if t not in answers]
+            if not missing:
+                break
+            for t in missing:
+                c, msg = msgs[t]
+                sends[t] += 1
+                c.send_raw(msg)
     finally:
         for c in clients:
             c.close()
-    answers = {}
-    for r in got:
-        assert (r.type, r.code, r.rsc) == (cm.ACK, "2.01", 2001), r
-        assert sent.get(r.token) == r.mid, r
-        answers[r.token] = answers.get(r.token, 0) + 1
-    assert sorted(answers.values()) == [1] * len(sent)
+    assert sorted(answers) == sorted(sent)
+    for t, n in answers.items():
+        assert n == 1 or n <= sends[t], (t, n, sends[t])
     assert snapshot(d, path)[0] == len(sent)
 
 
