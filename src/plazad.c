@@ -422,6 +422,7 @@ static int start_coap(struct daemon *d)
 		return PZ_OK;
 	o.plain_allowed = d->conf.coap_plain_allowed;
 	o.max_body = (size_t)d->conf.coap_max_body;
+	o.session_timeout = (unsigned)d->conf.coap_session_timeout;
 	o.limits = pz_codec_default_limits;
 	o.limits.max_bytes = (size_t)d->conf.coap_max_body;
 	o.limits.max_depth = (int)d->conf.json_depth;

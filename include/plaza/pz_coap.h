@@ -32,6 +32,8 @@ struct pz_coap_opts {
 	size_t max_body;            /* largest (reassembled) body; 0 = 1 MiB */
 	unsigned max_sessions;      /* concurrent sessions, 0 = libcoap's */
 	unsigned max_observed;      /* paths kept observable, 0 = 1024 */
+	unsigned session_timeout;   /* seconds an idle session (DTLS state,
+				       duplicate records) is kept; 0 = 60 */
 	struct pz_codec_limits limits;  /* content parser limits; zero =
 					   pz_codec_default_limits */
 };

@@ -42,6 +42,7 @@ struct pz_conf {
 	char *coaps_listen;      /* CoAP over DTLS addresses */
 	char *coap_plain_allowed;
 	int64_t coap_max_body;
+	int64_t coap_session_timeout;  /* seconds */
 	bool trust_origin;
 	bool reg_open;
 	char *reg_allowed;

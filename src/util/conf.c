@@ -58,6 +58,12 @@ static const struct pz_conf_row conf_rows[] = {
 	{ "coap.max_body", PZ_CONF_INT, 1024, 64 * MIB, "1048576", NULL, false,
 	  F(coap_max_body), "largest CoAP body, block-wise transfers "
 	  "reassembled" },
+	{ "coap.session_timeout", PZ_CONF_INT, 30, 86400, "60", NULL, false,
+	  F(coap_session_timeout), "seconds an idle CoAP or DTLS session is "
+	  "kept; a device rebooted behind the same address and port waits "
+	  "this long for a new DTLS handshake; at least 30, as a client's "
+	  "retransmissions come up to 24 s apart and the session keeps what "
+	  "recognises them" },
 	{ "auth.trust_origin", PZ_CONF_BOOL, 0, 0, "false", NULL, false,
 	  F(trust_origin), "compatibility mode: believe X-M2M-Origin without "
 	  "a credential (test tools, labs); never in production" },

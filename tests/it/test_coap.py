@@ -4,6 +4,7 @@ client of coapmsg.py and coap-client-notls), SenML, CBOR, Observe,
 block-wise transfers, duplicates, and bad input that must be refused with
 the right code, oneM2M-RSC and m2m:dbg while the daemon keeps answering and
 the data stay as they were.  An application on HTTP sees the same data."""
+import json
 import os
 import tempfile
 import time
@@ -14,6 +15,7 @@ import pytest
 
 import coapmsg as cm
 from coapd import CoapPlazad
+from receiver import Receiver
 
 
 def uniq(prefix):
@@ -231,6 +233,273 @@ def test_query_parameters(d, plain):
     assert any(u.endswith("/c/" + u.split("/")[-1])
                for u in r.body()["m2m:uril"])
 
+
+# --- answers after the commit: piggybacked, once -----------------------------
+
+def collect(c, seconds):
+    """Every datagram c receives within seconds, decoded."""
+    out, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        raw = c.recv(max(0.01, deadline - time.monotonic()))
+        if raw is not None:
+            out.append(cm.Reply(raw))
+    return out
+
+
+def post_cin(orig, path, con, mtype=cm.CON, mid=None, token=None):
+    """A contentInstance create as bytes, with its token."""
+    token = token or os.urandom(4)
+    return cm.encode(cm.POST, cm.path_opts(path) +
+                     cm.om2m(orig, rqi=uniq("q"), ty=4, cf=cm.CF_JSON),
+                     '{"m2m:cin":{"con":"%s"}}' % con, mtype=mtype, mid=mid,
+                     token=token), token
+
+
+def new_cnt(d, plain):
+    """A fresh container of the plain AE; its path."""
+    name = uniq("c")
+    r = plain["client"].request(cm.POST, plain["ae"],
+                                cm.om2m(plain["orig"], ty=3, cf=cm.CF_JSON),
+                                '{"m2m:cnt":{"rn":"%s"}}' % name)
+    assert r is not None and r.rsc == 2001, r
+    return plain["ae"] + "/" + name
+
+
+def test_write_answered_piggybacked(d, plain):
+    c = plain["client"]
+    path = new_cnt(d, plain)
+    msg, tok = post_cin(plain["orig"], path, "piggy", mid=0x1234)
+    c.send_raw(msg)
+    got = collect(c, 1.0)
+    # One datagram: the ACK of the request carrying the 2.01, no empty ACK
+    # before it and no separate response after it.
+    assert [(r.type, r.mid, r.token, r.code, r.rsc) for r in got] == \
+        [(cm.ACK, 0x1234, tok, "2.01", 2001)], got
+    assert got[0].body()["m2m:cin"]["con"] == "piggy"
+    assert snapshot(d, path)[0] == 1
+
+
+def test_non_write_gets_a_non_answer(d, plain):
+    c = plain["client"]
+    path = new_cnt(d, plain)
+    msg, tok = post_cin(plain["orig"], path, "non", mtype=cm.NON)
+    c.send_raw(msg)
+    got = collect(c, 1.0)
+    assert [(r.type, r.token, r.code, r.rsc) for r in got] == \
+        [(cm.NON, tok, "2.01", 2001)], got
+    assert snapshot(d, path)[0] == 1
+
+
+def test_retransmission_after_the_answer_gets_the_same_bytes(d, plain):
+    c = plain["client"]
+    path = new_cnt(d, plain)
+    msg, tok = post_cin(plain["orig"], path, "again")
+    c.send_raw(msg)
+    first = c.recv()
+    assert first is not None and cm.Reply(first).rsc == 2001
+    c.send_raw(msg)  # the ACK was "lost": the client sends the CON again
+    second = c.recv()
+    assert second == first
+    assert collect(c, 0.3) == []
+    assert snapshot(d, path)[0] == 1
+
+
+def test_many_concurrent_writes_answered_once_each(d, plain):
+    """400 confirmable writes from 8 clients at once.  A datagram the
+    kernel drops (either way) is sent again with the same message id, as
+    a CoAP client does (RFC 7252 4.2): every write runs exactly once,
+    each is answered, and a write is answered more than once only when it
+    was sent more than once."""
+    path = new_cnt(d, plain)
+    clients = [cm.Client(d.coap_port) for _ in range(8)]
+    sent, msgs, sends = {}, {}, {}
+    answers = {}
+    try:
+        for i in range(50):
+            for k, c in enumerate(clients):
+                msg, tok = post_cin(plain["orig"], path, "m%d-%d" % (k, i))
+                sent[tok] = int.from_bytes(msg[2:4], "big")
+                msgs[tok] = (c, msg)
+                sends[tok] = 1
+                c.send_raw(msg)
+        for attempt in range(6):
+            for c in clients:
+                for r in collect(c, 1.5 if attempt == 0 and not answers
+                                 else 0.3):
+                    assert (r.type, r.code, r.rsc) == \
+                        (cm.ACK, "2.01", 2001), r
+                    assert sent.get(r.token) == r.mid, r
+                    answers[r.token] = answers.get(r.token, 0) + 1
+            missing = [t for t in sent if t not in answers]
+            if not missing:
+                break
+            for t in missing:
+                c, msg = msgs[t]
+                sends[t] += 1
+                c.send_raw(msg)
+    finally:
+        for c in clients:
+            c.close()
+    assert sorted(answers) == sorted(sent)
+    for t, n in answers.items():
+        assert n == 1 or n <= sends[t], (t, n, sends[t])
+    assert snapshot(d, path)[0] == len(sent)
+
+
+@pytest.fixture(scope="module")
+def slow():
+    """A plazad that commits at most every 100 ms: a write arriving right
+    after a commit waits for the next one."""
+    p = CoapPlazad(args=["--set", "store.commit_interval_us=100000"]).start()
+    orig = uniq("Cplain")
+    c = cm.Client(p.coap_port)
+    r = c.request(cm.POST, "plaza", cm.om2m(orig, ty=2, cf=cm.CF_JSON),
+                  '{"m2m:ae":{"rn":"%s","api":"Nslow","rr":false,'
+                  '"srv":["4"]}}' % orig)
+    assert r is not None and r.rsc == 2001, r
+    yield {"d": p, "orig": orig, "ae": "plaza/" + orig, "client": c}
+    c.close()
+    p.cleanup()
+
+
+def test_retransmission_while_pending_runs_once(slow):
+    d, c = slow["d"], slow["client"]
+    path = new_cnt(d, slow)
+    first, _ = post_cin(slow["orig"], path, "opens-the-interval")
+    r = c.exchange(first, cm.Reply(first).token)
+    assert r is not None and r.rsc == 2001, r
+    # Just after that commit: this write waits up to 100 ms for the next,
+    # and its retransmissions arrive meanwhile.
+    msg, tok = post_cin(slow["orig"], path, "pending", mid=0x4321)
+    for _ in range(3):
+        c.send_raw(msg)
+    got = collect(c, 1.0)
+    assert [(r.type, r.mid, r.token, r.rsc) for r in got] == \
+        [(cm.ACK, 0x4321, tok, 2001)], got
+    assert snapshot(d, path)[0] == 2
+    assert d.get(path + "/la").json()["m2m:cin"]["con"] == "pending"
+
+
+def test_slow_write_gets_empty_ack_then_separate_answer(d, plain):
+    """A create waiting 1.5 s for a subscription verification: an empty ACK
+    after 1 s, then the answer as a confirmable separate response."""
+    c = plain["client"]
+    path = new_cnt(d, plain)
+    rcv = Receiver(delay=1.5)
+    try:
+        tok = os.urandom(4)
+        msg = cm.encode(cm.POST, cm.path_opts(path) +
+                        cm.om2m(plain["orig"], ty=23, cf=cm.CF_JSON),
+                        '{"m2m:sub":{"nu":["%s"]}}' % rcv.url,
+                        mid=0x2222, token=tok)
+        t0 = time.monotonic()
+        c.send_raw(msg)
+        first = cm.Reply(c.recv(3.0))
+        waited = time.monotonic() - t0
+        assert (first.type, first.mid, first.code, first.token) == \
+            (cm.ACK, 0x2222, "0.00", b""), first
+        assert 0.8 < waited < 1.4, waited
+        c.send_raw(msg)  # a retransmission: the empty ACK again
+        again = cm.Reply(c.recv(1.0))
+        assert (again.type, again.mid, again.code) == \
+            (cm.ACK, 0x2222, "0.00"), again
+        answer = cm.Reply(c.recv(3.0))
+        assert (answer.type, answer.token, answer.code, answer.rsc) == \
+            (cm.CON, tok, "2.01", 2001), answer
+        assert answer.mid != 0x2222
+        c.send_raw(cm.encode(0, mtype=cm.ACK, mid=answer.mid, token=b""))
+        assert collect(c, 0.5) == []
+        assert len(rcv.notes) == 1  # verified, and created, once
+    finally:
+        rcv.stop()
+
+
+
+NO_RESPONSE = 258  # RFC 7967: bit 2 suppresses 2.xx, 8 4.xx, 16 5.xx
+
+
+def test_no_response_to_a_committed_write(d, plain):
+    """A write with No-Response for 2.xx: a CON gets only the empty ACK it
+    needs, a NON nothing; each is created once, and a retransmission of
+    the CON again gets only the empty ACK."""
+    c = plain["client"]
+    path = new_cnt(d, plain)
+    tok = os.urandom(4)
+    msg = cm.encode(cm.POST, cm.path_opts(path) +
+                    cm.om2m(plain["orig"], ty=4, cf=cm.CF_JSON) +
+                    [(NO_RESPONSE, 2)], '{"m2m:cin":{"con":"quiet"}}',
+                    mid=0x5151, token=tok)
+    c.send_raw(msg)
+    got = collect(c, 1.0)
+    assert [(r.type, r.mid, r.code, r.token) for r in got] == \
+        [(cm.ACK, 0x5151, "0.00", b"")], got
+    assert snapshot(d, path)[0] == 1
+    c.send_raw(msg)
+    got = collect(c, 0.5)
+    assert [(r.type, r.mid, r.code) for r in got] == \
+        [(cm.ACK, 0x5151, "0.00")], got
+    assert snapshot(d, path)[0] == 1
+    msg = cm.encode(cm.POST, cm.path_opts(path) +
+                    cm.om2m(plain["orig"], ty=4, cf=cm.CF_JSON) +
+                    [(NO_RESPONSE, 2)], '{"m2m:cin":{"con":"quiet-non"}}',
+                    mtype=cm.NON, token=os.urandom(4))
+    c.send_raw(msg)
+    assert collect(c, 1.0) == []
+    assert snapshot(d, path)[0] == 2
+    # Not suppressed: the class the client did not mention.
+    msg = cm.encode(cm.POST, cm.path_opts(path) +
+                    cm.om2m(plain["orig"], ty=4, cf=cm.CF_JSON) +
+                    [(NO_RESPONSE, 8)], '{"m2m:cin":{"con":"loud"}}',
+                    mtype=cm.NON, token=tok)
+    c.send_raw(msg)
+    got = collect(c, 1.0)
+    assert [(r.type, r.token, r.code, r.rsc) for r in got] == \
+        [(cm.NON, tok, "2.01", 2001)], got
+    assert snapshot(d, path)[0] == 3
+
+
+def block2(r):
+    """(num, more, szx) of r's Block2 option, or None."""
+    v = r.opt(cm.BLOCK2)
+    if not v:
+        return None
+    n = int.from_bytes(v[0], "big")
+    return n >> 4, bool(n & 8), n & 7
+
+
+def test_large_answer_of_a_committed_write_goes_blockwise_once(d, plain):
+    """The 2.01 of a create, sent after the commit, is larger than one
+    message: its first block rides on the ACK, the client fetches the rest
+    (RFC 7959 2.4, the POST again with Block2) and the create runs once."""
+    c = plain["client"]
+    path = new_cnt(d, plain)
+    # 1,000 bytes: the request fits one datagram, the answer (the instance
+    # with its attributes) does not fit one message.
+    con = "".join("%05d" % i for i in range(200))
+    tok = os.urandom(4)
+    opts = cm.path_opts(path) + cm.om2m(plain["orig"], ty=4, cf=cm.CF_JSON)
+    c.send_raw(cm.encode(cm.POST, opts, '{"m2m:cin":{"con":"%s"}}' % con,
+                         mid=0x6161, token=tok))
+    first = cm.Reply(c.recv(3.0))
+    assert (first.type, first.mid, first.token, first.code, first.rsc) == \
+        (cm.ACK, 0x6161, tok, "2.01", 2001), first
+    num, more, szx = block2(first)
+    assert (num, more) == (0, True), block2(first)
+    body = first.payload
+    while more:
+        num += 1
+        tok2 = os.urandom(4)
+        r = c.exchange(cm.encode(cm.POST, opts + [(cm.BLOCK2,
+                                                   num << 4 | szx)],
+                                 token=tok2), tok2)
+        assert r is not None and r.code == "2.01", r
+        got_num, more, _ = block2(r)
+        assert got_num == num, block2(r)
+        body += r.payload
+    assert json.loads(body)["m2m:cin"]["con"] == con
+    assert collect(c, 0.3) == []
+    assert snapshot(d, path)[0] == 1
+    assert d.get(path + "/la").json()["m2m:cin"]["con"] == con
 
 # --- bad input ---------------------------------------------------------------
 

@@ -106,6 +106,7 @@ static void test_defaults(void **state)
 	assert_int_equal(f->c.http_max_body, 1048576);
 	assert_int_equal(f->c.http_max_conns, 1024);
 	assert_int_equal(f->c.http_timeout, 60);
+	assert_int_equal(f->c.coap_session_timeout, 60);
 	assert_false(f->c.trust_origin);
 	assert_true(f->c.reg_open);
 	assert_string_equal(f->c.reg_allowed, "C* S*");
@@ -157,6 +158,14 @@ static void test_set_int(void **state)
 	assert_int_equal(pz_conf_set(&f->c, "http.max_body", "67108865", err,
 				     sizeof(err)), PZ_EINVAL);
 	assert_int_equal(f->c.http_max_body, 67108864);
+	assert_int_equal(pz_conf_set(&f->c, "coap.session_timeout", "30", err,
+				     sizeof(err)), PZ_OK);
+	assert_int_equal(f->c.coap_session_timeout, 30);
+	assert_int_equal(pz_conf_set(&f->c, "coap.session_timeout", "29", err,
+				     sizeof(err)), PZ_EINVAL);
+	assert_int_equal(pz_conf_set(&f->c, "coap.session_timeout", "86401",
+				     err, sizeof(err)), PZ_EINVAL);
+	assert_int_equal(f->c.coap_session_timeout, 30);
 	assert_int_equal(pz_conf_set(&f->c, "resource.lifetime", "0", err,
 				     sizeof(err)), PZ_OK);
 	assert_int_equal(pz_conf_set(&f->c, "resource.lifetime", "-1", err,
