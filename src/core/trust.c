@@ -79,6 +79,62 @@ static int trust_fail(struct core_ctx *c, int rc, const char *err)
 	}
 }
 
+static const char *trust_str(const json_t *o, const char *name)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+
+	return v ? v : "";
+}
+
+/* The fingerprint of rec's first key whose field is value, or NULL. */
+static const char *trust_key_fp(const json_t *rec, const char *field,
+				const char *value)
+{
+	const json_t *k;
+	size_t i;
+
+	json_array_foreach(json_object_get(rec, "keys"), i, k)
+		if (!strcmp(trust_str(k, field), value))
+			return json_string_value(json_object_get(k, "fp"));
+	return NULL;
+}
+
+/*
+ * The identity any names lost its key whose field is value: append the
+ * key's revocation, or with app_ends, an application's decommissioning.
+ * Nothing when any has no active record (made before the trust log) or
+ * no such key.
+ */
+static int trust_key_gone(pz_core *core, const char *any, const char *field,
+			  const char *value, bool app_ends, const char *reason,
+			  char *err, size_t errlen)
+{
+	char *rid = NULL;
+	json_t *rec = NULL, *e = NULL;
+	const char *fp;
+	int rc = pz_ident_resolve(core->store, any, &rid, &rec);
+
+	if (rc == PZ_ENOTFOUND || rc == PZ_EINVAL)
+		return PZ_OK;
+	if (rc != PZ_OK) {
+		snprintf(err, errlen, "cannot resolve '%.100s'", any);
+		return rc;
+	}
+	if (!strcmp(trust_str(rec, "status"), "active")) {
+		if (app_ends && !strcmp(trust_str(rec, "kind"), "application"))
+			e = json_pack("{s:s,s:s,s:s}", "type", "decommission",
+				      "id", rid, "reason", reason);
+		else if ((fp = trust_key_fp(rec, field, value)))
+			e = json_pack("{s:s,s:s,s:s,s:s}", "type", "revoke",
+				      "id", rid, "key", fp, "reason", reason);
+	}
+	if (e)
+		rc = trust_apply(core, e, NULL, err, errlen);
+	pz_free(rid);
+	json_decref(rec);
+	return rc;
+}
+
 int pz_core__trust_genesis(pz_core *core)
 {
 	char id[PZ_IDENT_MAX + 1], alias[PZ_IDENT_MAX + 1];
@@ -120,8 +176,6 @@ int pz_core__trust_ae_registered(struct core_ctx *c, const char *aei,
 	char *rid = NULL;
 	json_t *rec = NULL, *e;
 	const char *kind, *status, *old = NULL;
-	const json_t *k;
-	size_t i;
 	int rc;
 
 	if (!core->tlog)
@@ -163,11 +217,8 @@ int pz_core__trust_ae_registered(struct core_ctx *c, const char *aei,
 	}
 	if (!secret)
 		goto out;
-	json_array_foreach(json_object_get(rec, "keys"), i, k)
-		if (!strcmp(json_string_value(json_object_get(k, "type")) ?
-			    json_string_value(json_object_get(k, "type")) : "",
-			    "token") && rec && !strcmp(status, "active"))
-			old = json_string_value(json_object_get(k, "fp"));
+	if (rec && !strcmp(status, "active"))
+		old = trust_key_fp(rec, "type", "token");
 	e = json_pack("{s:s,s:s,s:{s:s,s:s},s:s,s:s}", "type",
 		      old ? "rotate-key" : "bind-key", "id", rid, "key", "type",
 		      "token", "fp", fp, "ae_id", aei, "app_id", api);
@@ -185,45 +236,15 @@ out:
 
 int pz_core__trust_ae_removed(struct core_ctx *c, const char *aei)
 {
-	pz_core *core = c->core;
-	char err[TRUST_ERR], *rid = NULL;
-	json_t *rec = NULL, *e = NULL;
-	const json_t *k;
-	size_t i;
+	char err[TRUST_ERR];
 	int rc;
 
-	if (!core->tlog)
+	/* An application ends with its AE; a device loses its token. */
+	if (!c->core->tlog)
 		return PZ_OK;
-	rc = pz_ident_resolve(core->store, aei, &rid, &rec);
-	if (rc == PZ_ENOTFOUND || rc == PZ_EINVAL)
-		return PZ_OK;     /* registered before the trust log */
-	if (rc != PZ_OK)
-		return pz_core__internal(c, rc, "resolving the identity");
-	if (strcmp(json_string_value(json_object_get(rec, "status")) ?
-		   json_string_value(json_object_get(rec, "status")) : "",
-		   "active")) {
-		rc = PZ_OK;
-	} else if (!strcmp(json_string_value(json_object_get(rec, "kind")),
-			   "application")) {
-		e = json_pack("{s:s,s:s,s:s}", "type", "decommission", "id",
-			      rid, "reason", "AE deregistered");
-	} else {
-		/* A device's AE went: its registration token goes with it. */
-		json_array_foreach(json_object_get(rec, "keys"), i, k)
-			if (!strcmp(json_string_value(json_object_get(k,
-				"type")), "token"))
-				e = json_pack("{s:s,s:s,s:O,s:s}", "type",
-					      "revoke", "id", rid, "key",
-					      json_object_get(k, "fp"),
-					      "reason", "AE deregistered");
-	}
-	if (e)
-		rc = trust_apply(core, e, NULL, err, sizeof(err));
-	if (rc != PZ_OK)
-		rc = trust_fail(c, rc, err);
-	pz_free(rid);
-	json_decref(rec);
-	return rc;
+	rc = trust_key_gone(c->core, aei, "type", "token", true,
+			    "AE deregistered", err, sizeof(err));
+	return rc == PZ_OK ? PZ_OK : trust_fail(c, rc, err);
 }
 
 /* --- pre-shared keys (inside pz_core_psk_put / _del's transaction) ---- */
@@ -235,9 +256,7 @@ int pz_core__trust_psk_put(pz_core *core, const char *identity,
 	char id[PZ_IDENT_MAX + 1], rel[PZ_IDENT_MAX + 1];
 	char fp[PZ_IDENT_FP_LEN], *rid = NULL;
 	json_t *rec = NULL, *e;
-	const json_t *k;
 	const char *old = NULL;
-	size_t i;
 	int rc;
 
 	if (!core->tlog)
@@ -273,12 +292,7 @@ int pz_core__trust_psk_put(pz_core *core, const char *identity,
 	}
 	if (rc != PZ_OK)
 		goto out;
-	json_array_foreach(json_object_get(rec, "keys"), i, k) {
-		const char *n = json_string_value(json_object_get(k, "name"));
-
-		if (n && !strcmp(n, identity))
-			old = json_string_value(json_object_get(k, "fp"));
-	}
+	old = trust_key_fp(rec, "name", identity);
 	if (old && !strcmp(old, fp))
 		goto out;         /* the same key again: nothing changes */
 	e = json_pack("{s:s,s:s,s:{s:s,s:s,s:s}}", "type", old ? "rotate-key" :
@@ -295,32 +309,12 @@ out:
 
 int pz_core__trust_psk_del(pz_core *core, const char *identity)
 {
-	char err[TRUST_ERR], *rid = NULL;
-	json_t *rec = NULL, *e = NULL;
-	const json_t *k;
-	size_t i;
-	int rc;
+	char err[TRUST_ERR];
 
 	if (!core->tlog)
 		return PZ_OK;
-	rc = pz_ident_resolve(core->store, identity, &rid, &rec);
-	if (rc == PZ_ENOTFOUND || rc == PZ_EINVAL)
-		return PZ_OK;     /* provisioned before the trust log */
-	if (rc != PZ_OK)
-		return rc;
-	json_array_foreach(json_object_get(rec, "keys"), i, k) {
-		const char *n = json_string_value(json_object_get(k, "name"));
-
-		if (n && !strcmp(n, identity))
-			e = json_pack("{s:s,s:s,s:O,s:s}", "type", "revoke",
-				      "id", rid, "key", json_object_get(k, "fp"),
-				      "reason", "PSK identity deleted");
-	}
-	if (e)
-		rc = trust_apply(core, e, NULL, err, sizeof(err));
-	pz_free(rid);
-	json_decref(rec);
-	return rc;
+	return trust_key_gone(core, identity, "name", identity, false,
+			      "PSK identity deleted", err, sizeof(err));
 }
 
 /* --- the operator's interface ---------------------------------------------- */
