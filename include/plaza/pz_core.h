@@ -191,6 +191,12 @@ pz_tlog *pz_core_tlog(pz_core *core);
  * PZ_OK with *rec (json_decref), PZ_ENOTFOUND, PZ_EINVAL, PZ_ESTORE. */
 int pz_core_ident_get(pz_core *core, const char *any, json_t **rec);
 
+/* pz_core_ident_list - a page of up to limit records with ids after after
+ * (NULL: from the first), in id order, as [{"id", "kind", "status"}] into
+ * *out (json_decref).  PZ_OK, PZ_ESTORE, PZ_ECORRUPT, PZ_ENOMEM. */
+int pz_core_ident_list(pz_core *core, const char *after, unsigned limit,
+		       json_t **out);
+
 /*
  * pz_core_ident_register - the operator registers a device: body is
  * {"id": <urn:dev:...>, "ae_id"?, "node_id"?, "app_id"?, "owner"?,

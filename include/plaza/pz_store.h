@@ -77,6 +77,10 @@ struct pz_store_head {
 typedef int (*pz_store_tlog_cb)(void *ud, uint64_t seq,
 				const uint8_t *entry, size_t len,
 				const uint8_t *nodes, size_t nlen);
+/* Called per identity record by pz_store_ident_scan, in id order;
+ * borrowed strings, valid during the call.  Non-zero stops the scan. */
+typedef int (*pz_store_ident_cb)(void *ud, const char *id, const char *rec);
+
 /* Called per stored head by pz_store_head_scan, smallest size first. */
 typedef int (*pz_store_head_cb)(void *ud, const struct pz_store_head *h);
 
@@ -144,6 +148,8 @@ struct pz_store_ops {
 	int (*head_scan)(pz_store *st, pz_store_head_cb cb, void *ud);
 	int (*ident_put)(pz_store *st, const char *id, const char *rec);
 	int (*ident_get)(pz_store *st, const char *id, char **rec);
+	int (*ident_scan)(pz_store *st, const char *after, unsigned limit,
+			  pz_store_ident_cb cb, void *ud);
 	int (*alias_put)(pz_store *st, const char *alias, const char *id);
 	int (*alias_get)(pz_store *st, const char *alias, char **id);
 	int (*alias_del)(pz_store *st, const char *alias);
@@ -309,6 +315,10 @@ int pz_store_head_scan(pz_store *st, pz_store_head_cb cb, void *ud);
  * alias_put: PZ_EEXIST when the alias names another identity. */
 int pz_store_ident_put(pz_store *st, const char *id, const char *rec);
 int pz_store_ident_get(pz_store *st, const char *id, char **rec);
+/* ident_scan: up to limit records with ids after after ("" or NULL: from
+ * the first), in bytewise id order. */
+int pz_store_ident_scan(pz_store *st, const char *after, unsigned limit,
+			pz_store_ident_cb cb, void *ud);
 int pz_store_alias_put(pz_store *st, const char *alias, const char *id);
 int pz_store_alias_get(pz_store *st, const char *alias, char **id);
 int pz_store_alias_del(pz_store *st, const char *alias);

@@ -8,6 +8,7 @@
  *   GET  /.plaza/log/entries?start=&end=     entries start .. end - 1
  *   GET  /.plaza/log/proof?seq=|id=[&size=]  a proof bundle
  *   GET  /.plaza/log/consistency?from=[&to=] a consistency proof
+ *   GET  /.plaza/ids?after=&limit=          identities, a page at a time
  *   GET  /.plaza/ids/<identifier>            the record
  *   POST /.plaza/ids                         register a device (admin)
  *   POST /.plaza/ids/<identifier>/revoke     (admin)
@@ -33,6 +34,7 @@
 
 #define TRUST_MAX_RANGE 1000     /* entries in one page */
 #define TRUST_MAX_BUNDLE 1000    /* entries in one identity's bundle */
+#define TRUST_PAGE 100           /* identities listed by default */
 
 static int trust_fail(struct pz_http_mgmt_out *out, int status,
 		      const char *fmt, ...)
@@ -355,6 +357,29 @@ static int trust_ident_status(int rc)
 	}
 }
 
+/* GET /.plaza/ids?after=&limit=: a page of identities. */
+static int trust_list(pz_core *core, const struct pz_http_mgmt_in *in,
+		      struct pz_http_mgmt_out *out)
+{
+	const char *after = trust_arg(in, "after");
+	uint64_t limit = TRUST_PAGE;
+	json_t *list = NULL, *last;
+	int rc;
+
+	if (trust_num(trust_arg(in, "limit"), &limit) != PZ_OK || limit == 0 ||
+	    limit > TRUST_MAX_RANGE)
+		return trust_fail(out, 400, "limit is 1 to %d", TRUST_MAX_RANGE);
+	rc = pz_core_ident_list(core, after, (unsigned)limit, &list);
+	if (rc != PZ_OK)
+		return trust_fail(out, 500, "cannot list identities: %s",
+				  pz_strerror(rc));
+	last = json_array_get(list, json_array_size(list) - 1);
+	out->doc = json_pack("{s:o}", "ids", list);
+	if (out->doc && json_array_size(list) == limit)
+		json_object_set(out->doc, "next", json_object_get(last, "id"));
+	return out->status = out->doc ? 200 : 500;
+}
+
 static int trust_ids(pz_core *core, const struct pz_http_mgmt_in *in,
 		     const char *rest, bool admin,
 		     struct pz_http_mgmt_out *out)
@@ -367,10 +392,9 @@ static int trust_ids(pz_core *core, const struct pz_http_mgmt_in *in,
 	char *id;
 	int rc;
 
+	if (!strcmp(in->method, "GET") && !*rest)
+		return trust_list(core, in, out);
 	if (!strcmp(in->method, "GET")) {
-		if (!*rest)
-			return trust_fail(out, 404, "GET /.plaza/ids/"
-					  "<identifier>");
 		rc = pz_core_ident_get(core, rest, &out->doc);
 		if (rc == PZ_EINVAL || rc == PZ_ENOTFOUND)
 			return trust_fail(out, rc == PZ_EINVAL ? 400 : 404,

@@ -126,6 +126,9 @@ int cli__arg_int(const char *opt, const char *v, long long lo, long long hi,
  * ae show X, ...): ud is a const char ** that receives it. */
 int cli__one_arg(void *ud, int id, const char *val);
 
+/* cli__no_arg - a copt_fn for commands without positional arguments. */
+int cli__no_arg(void *ud, int id, const char *val);
+
 /* --- http.c: requests to plazad ----------------------------------------- */
 
 /* cli__http_init / cli__http_cleanup - libcurl's global state, once per

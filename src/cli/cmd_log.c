@@ -1,6 +1,7 @@
 /*
  * cmd_log.c - the trust repository (docs/trust.md): log head, log get,
- * log prove, log verify; id add, id show, id revoke, id decommission.
+ * log prove, log verify; id add, id show, id list, id revoke, id
+ * decommission.
  *
  * "log verify" is an audit from the outside: it fetches the newest signed
  * head and every entry, recomputes the Merkle tree here (merkle.c), and
@@ -450,6 +451,55 @@ static void id_print(const json_t *rec)
 		       str_of(v, "type"));
 }
 
+/* id list: every identity, a page at a time. */
+static int id_list(struct cli *c)
+{
+	json_t *all = json_array(), *page, *v;
+	char *next = NULL;
+	struct pz_buf q;
+	struct reply r;
+	size_t i;
+	int rc;
+
+	rc = cli__args(c, 2, NULL, cli__no_arg, NULL);
+	if (rc == PZ_OK && !all)
+		rc = cli__say(PZ_ENOMEM, "out of memory");
+	while (rc == PZ_OK) {
+		pz_buf_init(&q, CLI_MAX_URL);
+		rc = cli__query_add(&q, "limit", "1000");
+		if (rc == PZ_OK && next)
+			rc = cli__query_add(&q, "after", next);
+		cli__reply_init(&r);
+		if (rc == PZ_OK)
+			rc = cli__call(c, &(struct call){ .method = "GET",
+					.path = "/.plaza/ids", .query = q.data,
+					.mgmt = true }, &r);
+		pz_buf_free(&q);
+		page = json_object_get(r.doc, "ids");
+		json_array_foreach(page, i, v)
+			json_array_append(all, v);
+		pz_free(next);
+		next = json_string_value(json_object_get(r.doc, "next")) ?
+		       pz_strdup(str_of(r.doc, "next")) : NULL;
+		cli__reply_clear(&r);
+		if (!next)
+			break;
+	}
+	pz_free(next);
+	if (rc == PZ_OK && c->json) {
+		rc = cli__print_json(all);
+	} else if (rc == PZ_OK) {
+		printf("%-40s %-12s %s\n", "ID", "KIND", "STATUS");
+		json_array_foreach(all, i, v) {
+			cli__put_safe(str_of(v, "id"), 41);
+			printf("%-12s %s\n", str_of(v, "kind"),
+			       str_of(v, "status"));
+		}
+	}
+	json_decref(all);
+	return rc;
+}
+
 struct id_args {
 	const char *id;
 	json_t *body;
@@ -520,9 +570,13 @@ int cli__cmd_id(struct cli *c)
 
 	if (!a.body)
 		return cli__say(PZ_ENOMEM, "out of memory");
+	if (!strcmp(sub, "list")) {
+		json_decref(a.body);
+		return id_list(c);
+	}
 	if (!add && !show && !end) {
 		json_decref(a.body);
-		return cli__usage_error("id needs add, show, revoke or "
+		return cli__usage_error("id needs add, show, list, revoke or "
 					"decommission");
 	}
 	rc = cli__args(c, 2, add ? add_opts : end ? end_opts : NULL, id_arg,

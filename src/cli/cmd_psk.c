@@ -20,13 +20,6 @@ static const char *obj_str(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
-static int no_arg(void *ud, int id, const char *val)
-{
-	(void)ud;
-	(void)id;
-	return cli__usage_error("unexpected argument '%s'", val);
-}
-
 static const struct copt psk_add_opts[] = {
 	{ "--originator", true, PSK_ORIG },
 	{ "--key", true, PSK_KEY },
@@ -97,7 +90,7 @@ static int psk_list(struct cli *c)
 	size_t i;
 	int rc, w = 8;
 
-	rc = cli__args(c, 2, NULL, no_arg, NULL);
+	rc = cli__args(c, 2, NULL, cli__no_arg, NULL);
 	if (rc != PZ_OK)
 		return rc;
 	cli__reply_init(&r);

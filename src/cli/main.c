@@ -82,6 +82,7 @@ static const char cli_usage_text[] =
 "                                 register a device in the trust\n"
 "                                 repository (admin)\n"
 "  id show ID                     the record of any identifier or alias\n"
+"  id list                        every identity: id, kind, status\n"
 "  id revoke ID [--reason TEXT]   its keys stop working (admin)\n"
 "  id decommission ID [--reason TEXT]\n"
 "                                 retire it for good (admin)\n"
@@ -319,6 +320,13 @@ int cli__one_arg(void *ud, int id, const char *val)
 		return cli__usage_error("unexpected argument '%s'", val);
 	*out = val;
 	return PZ_OK;
+}
+
+int cli__no_arg(void *ud, int id, const char *val)
+{
+	(void)ud;
+	(void)id;
+	return cli__usage_error("unexpected argument '%s'", val);
 }
 
 /* --- main --------------------------------------------------------------- */

@@ -329,6 +329,46 @@ int pz_core_ident_get(pz_core *core, const char *any, json_t **rec)
 	return pz_ident_resolve(core->store, any, NULL, rec);
 }
 
+struct trust_list {
+	json_t *list;
+	int rc;                  /* why the scan stopped early */
+};
+
+static int trust_list_one(void *ud, const char *id, const char *text)
+{
+	struct trust_list *l = ud;
+	json_t *rec = json_loads(text, 0, NULL);
+
+	if (!rec)
+		l->rc = PZ_ECORRUPT;
+	else if (json_array_append_new(l->list, json_pack("{s:s,s:s,s:s}",
+		 "id", id, "kind", trust_str(rec, "kind"), "status",
+		 trust_str(rec, "status"))))
+		l->rc = PZ_ENOMEM;
+	json_decref(rec);
+	return l->rc != PZ_OK;
+}
+
+int pz_core_ident_list(pz_core *core, const char *after, unsigned limit,
+		       json_t **out)
+{
+	struct trust_list l = { json_array(), PZ_OK };
+	int rc;
+
+	if (!l.list)
+		return PZ_ENOMEM;
+	rc = pz_store_ident_scan(core->store, after, limit, trust_list_one,
+				 &l);
+	if (rc == PZ_OK)
+		rc = l.rc;
+	if (rc != PZ_OK) {
+		json_decref(l.list);
+		return rc;
+	}
+	*out = l.list;
+	return PZ_OK;
+}
+
 /* Start a transaction of its own for the operator's entries. */
 static int trust_txn_begin(pz_core *core, char *err, size_t errlen)
 {

@@ -51,7 +51,7 @@ enum {
 	S_PSK_GET, S_PSK_DEL, S_PSK_LIST, S_META_GET, S_META_PUT,
 	S_TLOG_PUT, S_TLOG_GET, S_TLOG_NODES, S_TLOG_SIZE, S_TLOG_SCAN,
 	S_HEAD_PUT, S_HEAD_GET, S_HEAD_LAST, S_HEAD_SCAN, S_IDENT_PUT,
-	S_IDENT_GET, S_ALIAS_ADD, S_ALIAS_GET, S_ALIAS_DEL,
+	S_IDENT_GET, S_IDENT_SCAN, S_ALIAS_ADD, S_ALIAS_GET, S_ALIAS_DEL,
 	S_MAX
 };
 
@@ -118,6 +118,8 @@ static const char *const sql_text[S_MAX] = {
 	[S_HEAD_SCAN] = "SELECT size,ts,root,sig FROM tlog_head ORDER BY size",
 	[S_IDENT_PUT] = "INSERT OR REPLACE INTO ident(id,rec) VALUES(?1,?2)",
 	[S_IDENT_GET] = "SELECT rec FROM ident WHERE id=?1",
+	[S_IDENT_SCAN] = "SELECT id,rec FROM ident WHERE id>?1 ORDER BY id "
+			 "LIMIT ?2",
 	[S_ALIAS_ADD] = "INSERT OR IGNORE INTO ident_alias(alias,id) "
 			"VALUES(?1,?2)",
 	[S_ALIAS_GET] = "SELECT id FROM ident_alias WHERE alias=?1",
@@ -1193,6 +1195,25 @@ static int sql_ident_get(pz_store *st, const char *id, char **rec)
 	return sql_text_lookup(SQL(st), S_IDENT_GET, id, rec);
 }
 
+static int sql_ident_scan(pz_store *st, const char *after, unsigned limit,
+			  pz_store_ident_cb cb, void *ud)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_IDENT_SCAN];
+	int r;
+
+	sqlite3_bind_text(q, 1, after ? after : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)limit);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW)
+		if (cb(ud, (const char *)sqlite3_column_text(q, 0),
+		       (const char *)sqlite3_column_text(q, 1)))
+			break;
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? PZ_OK :
+	       sql_fail(s, "ident scan");
+}
+
 static int sql_alias_get(pz_store *st, const char *alias, char **id)
 {
 	return sql_text_lookup(SQL(st), S_ALIAS_GET, alias, id);
@@ -1271,6 +1292,7 @@ const struct pz_store_ops pz_store__sqlite_ops = {
 	.head_scan = sql_head_scan,
 	.ident_put = sql_ident_put,
 	.ident_get = sql_ident_get,
+	.ident_scan = sql_ident_scan,
 	.alias_put = sql_alias_put,
 	.alias_get = sql_alias_get,
 	.alias_del = sql_alias_del,

@@ -302,6 +302,12 @@ int pz_store_alias_put(pz_store *st, const char *alias, const char *id)
 	return st->ops->alias_put(st, alias, id);
 }
 
+int pz_store_ident_scan(pz_store *st, const char *after, unsigned limit,
+			pz_store_ident_cb cb, void *ud)
+{
+	return st->ops->ident_scan(st, after, limit, cb, ud);
+}
+
 int pz_store_alias_get(pz_store *st, const char *alias, char **id)
 {
 	return st->ops->alias_get(st, alias, id);

@@ -297,6 +297,38 @@ def test_decommissioned_device_gives_up_its_aliases(fresh_plazad):
     assert r.status_code == 201, r.text
 
 
+def test_identities_are_listed_a_page_at_a_time(fresh_plazad):
+    d = fresh_plazad
+    for i in range(7):
+        assert admin_post(d, "/.plaza/ids", {
+            "id": "urn:dev:os:32473-%d" % i}).status_code == 201
+    d.register(api="Nlist")
+    ids, after = [], None
+    while True:
+        params = {"limit": 3}
+        if after:
+            params["after"] = after
+        r = get(d, "/.plaza/ids", **params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert len(page["ids"]) <= 3
+        ids += page["ids"]
+        after = page.get("next")
+        if not after:
+            break
+        assert after == page["ids"][-1]["id"]
+    names = [x["id"] for x in ids]
+    assert names == sorted(names) and len(names) == len(set(names)) == 9
+    assert {"id": "urn:dev:os:32473-3", "kind": "device",
+            "status": "active"} in ids
+    assert sum(x["kind"] == "platform" for x in ids) == 1
+    assert get(d, "/.plaza/ids", limit=0).status_code == 400
+    assert get(d, "/.plaza/ids", limit=1001).status_code == 400
+    out = cli(d, "id", "list").stdout.splitlines()
+    assert out[0].split() == ["ID", "KIND", "STATUS"] and len(out) == 10
+    assert json.loads(cli(d, "--json", "id", "list").stdout) == ids
+
+
 # --- bad input -----------------------------------------------------------------
 
 @pytest.mark.parametrize("body,status,why", [
