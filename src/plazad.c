@@ -26,6 +26,7 @@
 #include "plaza/pz_loop.h"
 #include "plaza/pz_mem.h"
 #include "plaza/pz_store.h"
+#include "plaza/pz_time.h"
 #include "plaza/pz_tlog.h"
 #include "plaza/pz_version.h"
 
@@ -35,6 +36,8 @@ struct daemon {
 	pz_loop *loop;
 	pz_store *store;
 	pz_tlog *tlog;
+	struct pz_timer warm;    /* fills the trust log's node cache */
+	int64_t warm_start;      /* monotonic ms */
 	pz_core *core;
 	pz_http *http;
 	pz_coap *coap;
@@ -454,6 +457,24 @@ static int open_tlog(struct daemon *d)
 	return rc;
 }
 
+/* A slice of the trust log's cache warm-up, between other work: 512
+ * lookups take a few milliseconds. */
+static void warm_tick(void *ud)
+{
+	struct daemon *d = ud;
+	bool done = false;
+	int rc = pz_tlog_warm(d->tlog, 512, &done);
+
+	if (rc != PZ_OK)
+		pz_log(PZ_WARN, "plazad", "trust log cache warm-up stopped: %s",
+		       pz_strerror(rc));
+	else if (!done)
+		pz_loop_timer_start(d->loop, &d->warm, 0);
+	else
+		pz_log(PZ_DEBUG, "plazad", "trust log cache warm in %lld ms",
+		       (long long)(pz_time_mono_ms() - d->warm_start));
+}
+
 static void verify_progress(void *ud, uint64_t done, uint64_t total)
 {
 	(void)ud;
@@ -526,6 +547,11 @@ static int start(struct daemon *d)
 		rc = pz_store_open(d->conf.store, &so, &d->store);
 	if (rc == PZ_OK)
 		rc = open_tlog(d);
+	if (rc == PZ_OK) {
+		pz_loop_timer_init(&d->warm, warm_tick, d);
+		d->warm_start = pz_time_mono_ms();
+		rc = pz_loop_timer_start(d->loop, &d->warm, 0);
+	}
 	cc.tlog = d->tlog;
 	cc.cse_id = d->conf.cse_id;
 	cc.cse_name = d->conf.cse_name;
@@ -596,6 +622,8 @@ static void stop(struct daemon *d)
 	if (d->coap)
 		pz_coap_drain(d->coap);
 	pz_core_free(d->core);
+	if (d->tlog)
+		pz_loop_timer_stop(d->loop, &d->warm);
 	pz_tlog_free(d->tlog);
 	pz_httpc_free(d->httpc);
 	pz_coap_free(d->coap);

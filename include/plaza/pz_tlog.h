@@ -126,6 +126,16 @@ int pz_tlog_prove(pz_tlog *t, uint64_t seq, uint64_t size, uint8_t *path,
 int pz_tlog_consistency(pz_tlog *t, uint64_t m, uint64_t n, uint8_t *proof,
 			size_t *len);
 
+/*
+ * pz_tlog_warm - fill the node cache that proofs read the upper levels of
+ * the tree from, budget store lookups at a time (a proof at 10 million
+ * entries otherwise reads them from the store until enough proofs have
+ * passed).  *done says whether it is complete; call it again until it
+ * is, between other work (plazad does, from its loop, after start).
+ * At most 65,536 lookups in all.  PZ_OK, PZ_ESTORE, PZ_ECORRUPT.
+ */
+int pz_tlog_warm(pz_tlog *t, unsigned budget, bool *done);
+
 /* pz_tlog_root - the root hash of the tree of size entries. */
 int pz_tlog_root(pz_tlog *t, uint64_t size, uint8_t root[PZ_TLOG_HASH]);
 

@@ -68,6 +68,7 @@ struct pz_tlog {
 	bool head_in_batch;              /* a head was stored in the open
 					  * batch: reload it on a rollback */
 	struct tlog_cache cache;         /* upper nodes of committed entries */
+	uint64_t warm;                   /* pz_tlog_warm's next row group */
 	struct pz_buf enc;               /* scratch: an entry's encoding */
 	uint8_t nodes[TLOG_NODES];       /* scratch: nodes of one append */
 	size_t nlen;
@@ -141,6 +142,36 @@ static void cache_put(struct tlog_cache *c, uint64_t n, unsigned level,
 	}
 	memcpy(c->hash[level] + index * PZ_TLOG_HASH, hash, PZ_TLOG_HASH);
 	c->have[level][index / 64] |= (uint64_t)1 << (index % 64);
+}
+
+/*
+ * pz_tlog_warm - read the upper nodes into the cache, budget rows at a
+ * time.  The rows ((j + 1) << low) - 1 hold every node of level low and
+ * above (a row keeps each node its append completed), so (n >> low)
+ * lookups, at most TLOG_CACHE_SLOTS / 2, fill the cache for n entries.
+ */
+int pz_tlog_warm(pz_tlog *t, unsigned budget, bool *done)
+{
+	uint8_t buf[TLOG_NODES];
+	unsigned low = cache_low(t->committed), level;
+	uint64_t seq, groups = t->committed >> low;
+	size_t len;
+	int rc;
+
+	for (; budget && t->warm < groups; budget--, t->warm++) {
+		seq = ((t->warm + 1) << low) - 1;
+		len = sizeof(buf);
+		rc = pz_store_tlog_get(t->st, seq, NULL, NULL, buf, &len);
+		if (rc != PZ_OK)
+			return rc == PZ_ENOTFOUND ? PZ_ECORRUPT : rc;
+		for (level = low; (size_t)(level + 1) * PZ_TLOG_HASH <= len;
+		     level++)
+			cache_put(&t->cache, t->committed, level,
+				  ((seq + 1) >> level) - 1,
+				  buf + (size_t)level * PZ_TLOG_HASH);
+	}
+	*done = t->warm >= groups;
+	return PZ_OK;
 }
 
 static void cache_free(struct tlog_cache *c)
