@@ -366,12 +366,17 @@ static int ident_alias_drop(pz_store *st, json_t *rec, const char *alias)
 	return PZ_OK;
 }
 
-/* Remove key i, and the alias its name was. */
+/* Remove key i, and the alias its name was, unless the name is also the
+ * identity's AE-ID or node ID (a PSK identity equal to its originator). */
 static int ident_key_drop(pz_store *st, json_t *rec, size_t i)
 {
 	json_t *keys = json_object_get(rec, "keys");
 	const char *name = ident_str(json_array_get(keys, i), "name");
-	int rc = name ? ident_alias_drop(st, rec, name) : PZ_OK;
+	const char *ae = ident_str(rec, "ae_id"), *node = ident_str(rec,
+								   "node_id");
+	bool own = name && ((ae && !strcmp(name, ae)) ||
+			    (node && !strcmp(name, node)));
+	int rc = name && !own ? ident_alias_drop(st, rec, name) : PZ_OK;
 
 	if (rc == PZ_OK && json_array_remove(keys, i))
 		rc = PZ_ENOMEM;

@@ -248,6 +248,25 @@ def test_device_bound_to_its_ae_psk_and_node(plazad):
     assert rec["status"] == "active"
 
 
+def test_psk_identity_that_is_its_own_originator(plazad):
+    """plaza psk add X without --originator: X is both the AE-ID the
+    record starts with and the key's name; deleting the key keeps the
+    AE-ID resolvable."""
+    assert admin_post(plazad, "/.plaza/psk", {"identity": "Cself1",
+                                              "key": "a1b2"}).status_code \
+        == 201
+    rec = get(plazad, "/.plaza/ids/Cself1").json()
+    assert rec["id"] == "//plaza.example/plaza-in/Cself1"
+    assert rec["keys"][0]["name"] == "Cself1"
+    r = plazad.session.delete(plazad.url + "/.plaza/psk/Cself1",
+                              headers={"Authorization": "Bearer " +
+                                       plazad.tokens["CAdmin"]})
+    assert r.status_code == 200
+    rec = get(plazad, "/.plaza/ids/Cself1").json()
+    assert rec["keys"] == [] and "Cself1" in rec["aliases"]
+    assert rec["history"][-1]["type"] == "revoke"
+
+
 def test_revocation_is_enforced(fresh_plazad):
     d = fresh_plazad
     assert admin_post(d, "/.plaza/ids", {"id": "urn:dev:ow:10e2073a01080063",
