@@ -490,9 +490,20 @@ static int verify_log(struct daemon *d)
 	char err[512] = "";
 	int rc;
 
+	const char *db = strncmp(d->conf.store, "sqlite:", 7) ? d->conf.store :
+			 d->conf.store + 7;
+
 	if (pz_log_open("-") != PZ_OK)
 		return 1;
 	pz_log_set_level("warn");
+	/* Checking must not create: no store or key means nothing to check. */
+	if (access(db, F_OK) != 0 || access(d->conf.trust_key, F_OK) != 0) {
+		fprintf(stderr, "plazad: no trust log to verify: %s: %s\n",
+			access(db, F_OK) ? db : d->conf.trust_key,
+			strerror(errno));
+		pz_log_close();
+		return 1;
+	}
 	rc = pz_store_open(d->conf.store, &so, &d->store);
 	if (rc != PZ_OK) {
 		fprintf(stderr, "plazad: cannot open the store %s: %s\n",

@@ -525,6 +525,14 @@ def test_an_acknowledged_registration_survives_kill9(fresh_plazad):
                           capture_output=True).returncode == 0
 
 
+def test_verify_log_without_a_log_creates_nothing(tmp_path):
+    data = tmp_path / "none"
+    p = subprocess.run([PLAZAD, "--data", str(data), "--verify-log"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "no trust log to verify" in p.stderr
+    assert not data.exists()
+
+
 # --- the CLI ------------------------------------------------------------------
 
 def cli(d, *args, check=True):
