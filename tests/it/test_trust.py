@@ -348,6 +348,59 @@ def test_identities_are_listed_a_page_at_a_time(fresh_plazad):
     assert json.loads(cli(d, "--json", "id", "list").stdout) == ids
 
 
+def test_concurrent_registrations_are_logged_exactly(fresh_plazad, tmp_path):
+    """8 clients register AEs at once, half of them asking for AE-IDs that
+    another client also asks for (one wins, the other is refused and
+    rolled back inside the same write batch): every registration that
+    succeeded has exactly its two entries, no refused one left any, and
+    the whole log verifies."""
+    import threading
+    d = fresh_plazad
+    won, lost, errors = [], [], []
+
+    def client(k):
+        s = __import__("requests").Session()
+        for i in range(25):
+            orig = "Crace%d" % (i if k % 2 else 1000 * (k + 1) + i)
+            ae = {"api": "Nrace", "rr": False, "srv": ["4"]}
+            if k % 2 == 0 and i % 5 == 0:
+                # A name the others want too: refused after the trust
+                # entries were appended, so they are rolled back.
+                ae["rn"] = "race-shared-%d" % i
+            r = s.post(d.url + "/plaza", timeout=30, headers={
+                "X-M2M-Origin": orig, "X-M2M-RI": "r%d-%d" % (k, i),
+                "X-M2M-RVI": "4",
+                "Content-Type": "application/json;ty=2"},
+                data=json.dumps({"m2m:ae": ae}))
+            if r.status_code == 201:
+                won.append(orig)
+            elif rsc(r) in (4117, 4105):   # AE-ID or name taken
+                lost.append(orig)
+            else:
+                errors.append(r.text)
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    # 25 AE-IDs the odd clients share, 100 of the even clients' own, of
+    # which 4 x 5 share 5 names: 15 of those lose.
+    assert len(won) == len(set(won)) == 25 + 100 - 15
+    assert len(won) + len(lost) == 200
+    entries = all_entries(d)
+    assert len(entries) == 2 + 2 * len(won)
+    assert [e["seq"] for e in entries] == list(range(len(entries)))
+    for orig in won:
+        rec = get(d, "/.plaza/ids/" + orig).json()
+        assert [h["type"] for h in rec["history"]] == ["register",
+                                                       "bind-key"]
+    key = os.path.join(d.data, "log.key.pub")
+    assert "log verified" in cli(d, "log", "verify", "--key", key).stdout
+    d.stop()
+    assert verify_log(d).returncode == 0
+
+
 # --- bad input -----------------------------------------------------------------
 
 @pytest.mark.parametrize("body,status,why", [
