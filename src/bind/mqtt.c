@@ -309,9 +309,33 @@ static struct mq_dup *mq_dup_find(struct pz_mqtt *m, const char *key,
 	return NULL;
 }
 
+/* Keep chains short: double the table when it holds two records a
+ * bucket (a failed allocation keeps the old one, only slower). */
+static void mq_dup_grow(struct pz_mqtt *m)
+{
+	size_t n = m->nbuckets * 2;
+	struct mq_dup **b;
+
+	if (m->ndups < m->nbuckets * 2 || n > (1u << 24))
+		return;
+	b = pz_calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (struct mq_dup *d = m->oldest; d; d = d->newer) {
+		d->hnext = b[d->hash % n];
+		b[d->hash % n] = d;
+	}
+	pz_free(m->buckets);
+	m->buckets = b;
+	m->nbuckets = n;
+}
+
 static struct mq_dup *mq_dup_add(struct pz_mqtt *m, char *key, uint32_t h)
 {
-	struct mq_dup *d = pz_calloc(1, sizeof(*d));
+	struct mq_dup *d;
+
+	mq_dup_grow(m);
+	d = pz_calloc(1, sizeof(*d));
 
 	if (!d) {
 		pz_free(key);
@@ -728,6 +752,10 @@ static int mq_settings(struct pz_mqtt *m)
 	 * default, 20, would hold answers back under load). */
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = mosquitto_max_inflight_messages_set(m->mosq, 0);
+	/* Answers are small writes: without TCP_NODELAY, Nagle's algorithm
+	 * and the broker's delayed ACKs hold them up to 40 ms each. */
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		pz_log(PZ_ERROR, "mqtt", "libmosquitto refused the settings: %s",
 		       mosquitto_strerror(rc));

@@ -45,7 +45,7 @@ class Broker:
         with open(self.conf, "w") as f:
             f.write("listener %d 127.0.0.1\nallow_anonymous %s\n"
                     "persistence false\nmax_inflight_messages 0\n"
-                    "max_queued_messages 100000\n%s" %
+                    "max_queued_messages 100000\nset_tcp_nodelay true\n%s" %
                     (self.port, "true" if self.anonymous else "false",
                      self.extra))
         self.logf = open(self.log_path, "ab")
