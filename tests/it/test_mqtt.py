@@ -417,3 +417,40 @@ def test_trust_topic_off(broker):
         if c:
             c.close()
         p.cleanup()
+
+
+def test_cli_via_mqtt(broker, d):
+    """plaza --via mqtt://: the admin and an AE work through the broker,
+    answers matched by rqi; errors keep their exit codes."""
+    import conftest
+    via = "mqtt://127.0.0.1:%d" % broker.port
+
+    def plaza(*args, check=True):
+        r = subprocess.run([conftest.PLAZA, "--via", via, "--data", d.data]
+                           + list(args), capture_output=True, text=True,
+                           timeout=30)
+        if check:
+            assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r
+
+    r = plaza("--json", "get", "plaza")
+    assert json.loads(r.stdout)["m2m:cb"]["csi"] == "/" + CSE
+    r = plaza("ae", "register", uniq("lamp"), "--api", "Nlamp")
+    aei = r.stdout.split("AE-ID:")[1].split()[0]
+    tok = r.stdout.split("token:")[1].split()[0]
+    ae = ["--origin", aei, "--token", tok]
+    name = "plaza/" + d.get("~/%s/%s" % (CSE, aei)).json()["m2m:ae"]["rn"]
+    plaza(*ae, "create", name, "cnt", "rn=box")
+    plaza(*ae, "create", name + "/box", "cin", "con=21")
+    r = plaza(*ae, "--json", "get", name + "/box/la")
+    assert json.loads(r.stdout)["m2m:cin"]["con"] == 21
+    r = plaza(*ae, "--json", "discover", name, "--type", "cin")
+    assert len(json.loads(r.stdout)["m2m:uril"]) == 1
+    r = plaza(*ae, "get", name + "/nope", check=False)
+    assert r.returncode == 1 and "4004" in r.stderr
+    r = plaza("--origin", aei, "--token", "wrong", "get", name, check=False)
+    assert r.returncode == 1 and "4103" in r.stderr
+    r = subprocess.run([conftest.PLAZA, "--via", "mqtt://127.0.0.1:1",
+                        "get", "plaza"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 3, r.stderr
