@@ -453,14 +453,16 @@ static bool mq_repeat(struct pz_mqtt *m, struct mq_job *j)
 {
 	char *key;
 	uint32_t h;
+	size_t n;
 	struct mq_dup *d;
 
 	if (j->req.op == PZ_OP_RETRIEVE || !m->o.dedup_max)
 		return false;
-	key = pz_malloc(strlen(j->orig) + strlen(j->req.rqi) + 2);
+	n = strlen(j->orig) + strlen(j->req.rqi) + 2;
+	key = pz_malloc(n);
 	if (!key)
 		return false;
-	sprintf(key, "%s\n%s", j->orig, j->req.rqi);
+	snprintf(key, n, "%s\n%s", j->orig, j->req.rqi);
 	h = mq_hash(key);
 	mq_dup_expire(m);
 	d = mq_dup_find(m, key, h);
@@ -647,6 +649,14 @@ static void mq_on_message(struct mosquitto *mosq, void *ud,
 	if (pz_mqtt_topic_parse(msg->topic, m->o.prefix, &t) != PZ_OK) {
 		pz_log(PZ_DEBUG, "mqtt", "message on %.200s ignored",
 		       msg->topic);
+		return;
+	}
+	if ((t.kind == PZ_MQTT_REQ || t.kind == PZ_MQTT_REG_REQ) &&
+	    !strcmp(t.to, m->cse) && msg->retain) {
+		/* A retained request would run again at every subscription:
+		 * it is not a request, it is a stale copy of one. */
+		pz_log(PZ_INFO, "mqtt", "%s: retained message on %.200s "
+		       "ignored", t.from, msg->topic);
 		return;
 	}
 	if ((t.kind == PZ_MQTT_REQ || t.kind == PZ_MQTT_REG_REQ) &&

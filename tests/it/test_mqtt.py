@@ -131,6 +131,18 @@ def test_notifications(broker, d):
         r = c.request(2, base + "/c/s")
         assert r["rsc"] == 2000 and r["pc"]["m2m:sub"]["nu"] == [nu]
         assert c.request(4, base + "/c/s")["rsc"] == 2002
+        # nu as the AE-ID, its point of access an mqtt:// URL
+        r = c.request(3, base, pc={"m2m:ae": {"poa": [nu]}})
+        assert r["rsc"] == 2004, r
+        r = c.request(1, base + "/c", ty=23,
+                      pc={"m2m:sub": {"rn": "s2", "nu": [c.orig],
+                                      "enc": {"net": [3]}}})
+        assert r["rsc"] == 2001, r
+        assert c.request(1, base + "/c", ty=4,
+                         pc={"m2m:cin": {"con": "via-poa"}})["rsc"] == 2001
+        c.wait_note(lambda n: n.get("pc", {}).get("m2m:sgn", {})
+                    .get("nev", {}).get("rep", {}).get("m2m:cin", {})
+                    .get("con") == "via-poa")
     finally:
         c.close()
 
@@ -155,6 +167,7 @@ def test_notification_target_silent(broker, d):
 
 
 BAD = [
+    (b"", 4000, "JSON primitive"),
     (b"garbage", 4000, "JSON primitive"),
     (b"\xff\xfe", 4000, "JSON primitive"),
     (b'{"op":2,"to":"plaza"}', 4000, "missing 'rqi'"),
@@ -387,11 +400,23 @@ def test_trust_topic_off(broker):
                      "--set", "mqtt.trust_topic=false",
                      "--set", "mqtt.client_id=plaza-strict",
                      "--set", "mqtt.topic_prefix=/strict"])
-    p.start()
     aei = uniq("Cmq")
+    # A retained request waits on the broker: plazad gets it when it
+    # subscribes, as a stale copy, and must not run it.
+    stale = "/strict/oneM2M/reg_req/%s/%s/json" % (aei, CSE)
+    subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-r",
+                    "-t", stale, "-m", json.dumps(
+                        {"op": 1, "to": "plaza", "rqi": "stale", "ty": 2,
+                         "pc": {"m2m:ae": {"rn": aei, "api": "Nx",
+                                           "rr": False, "srv": ["4"]}}})],
+                   check=True, timeout=10)
+    p.start()
     c = None
     try:
         wait_log(p, "mqtt: connected to")
+        wait_log(p, "retained message on")
+        subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-q", "1",
+                        "-r", "-n", "-t", stale], check=True, timeout=10)
         c = Client(broker.port, aei)
         c.topics = lambda: ["/strict/oneM2M/%s/%s/%s/+" % (k, aei, CSE)
                             for k in ("resp", "reg_resp")]
