@@ -884,6 +884,7 @@ void pz_mqtt_free(pz_mqtt *m)
 	pz_loop_timer_stop(m->loop, &m->retry);
 	if (m->fd >= 0)
 		pz_loop_io_del(m->loop, m->fd);
+	m->fd = -1;
 	if (m->mosq) {
 		mosquitto_disconnect(m->mosq);
 		mosquitto_destroy(m->mosq);
