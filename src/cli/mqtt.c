@@ -213,7 +213,7 @@ static int mq_reply(const char *payload, int len, struct reply *r)
 		snprintf(r->token, sizeof(r->token), "%s", tok);
 	pc = json_object_get(doc, "pc");
 	if (pc) {
-		r->doc = json_incref(pc);
+		/* cli__outcome parses the body into r->doc, as for HTTP. */
 		body = json_dumps(pc, JSON_COMPACT);
 		if (body)
 			pz_buf_adds(&r->body, body);
