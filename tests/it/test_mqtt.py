@@ -479,3 +479,64 @@ def test_cli_via_mqtt(broker, d):
                         "get", "plaza"], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 3, r.stderr
+
+
+def _pki(dirname):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate,
+    made with openssl; returns their paths."""
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, cwd=dirname,
+                       capture_output=True, timeout=60)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+         "-subj", "/CN=plaza test CA")
+    for name in ("server", "client"):
+        ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
+             "-subj", "/CN=" + ("127.0.0.1" if name == "server" else "plaza"))
+        with open(os.path.join(dirname, name + ".ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\n" if name == "server"
+                    else "extendedKeyUsage=clientAuth\n")
+        ossl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey",
+             "ca.key", "-CAcreateserial", "-out", name + ".pem", "-days", "2",
+             "-extfile", name + ".ext")
+    for f in os.listdir(dirname):
+        os.chmod(os.path.join(dirname, f), 0o644)
+    return {k: os.path.join(dirname, k) for k in
+            ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
+
+
+def test_tls_to_broker():
+    """mqtt.tls_ca / tls_cert / tls_key: plazad reaches a broker that
+    requires TLS with a client certificate, and serves requests over it."""
+    b = Broker()
+    pki = _pki(b.tmp)
+    b.extra = ("cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n"
+               % (pki["ca.pem"], pki["server.pem"], pki["server.key"]))
+    b.start()
+    p = Plazad(args=["--set", "mqtt.broker=127.0.0.1:%d" % b.port,
+                     "--set", "mqtt.tls_ca=" + pki["ca.pem"],
+                     "--set", "mqtt.tls_cert=" + pki["client.pem"],
+                     "--set", "mqtt.tls_key=" + pki["client.key"]])
+    p.start()
+    c = None
+    try:
+        wait_log(p, "mqtt: connected to")
+        aei = uniq("Cmq")
+        r = subprocess.run(
+            ["mosquitto_rr", "-h", "127.0.0.1", "-p", str(b.port),
+             "--cafile", pki["ca.pem"],
+             "--cert", pki["client.pem"], "--key", pki["client.key"],
+             "-q", "1", "-W", "10",
+             "-t", "/oneM2M/reg_req/%s/%s/json" % (aei, CSE),
+             "-e", "/oneM2M/reg_resp/%s/%s/json" % (aei, CSE),
+             "-m", json.dumps({"op": 1, "to": "plaza", "rqi": "t1", "ty": 2,
+                               "pc": {"m2m:ae": {"rn": aei, "api": "Ntls",
+                                                 "rr": False,
+                                                 "srv": ["4"]}}})],
+            capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["rsc"] == 2001, r.stdout
+    finally:
+        p.cleanup()
+        b.cleanup()
