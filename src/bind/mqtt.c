@@ -28,6 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "plaza/pz_err.h"
@@ -39,6 +42,7 @@
 #define MQ_BACKOFF_MAX 30000    /* longest wait between retries, ms */
 #define MQ_MISC_MS 1000         /* mosquitto_loop_misc period */
 #define MQ_TOPIC_MAX 600
+#define MQ_BURST 256           /* reads per readiness, at most */
 
 /* One request between the broker and the core. */
 struct mq_job {
@@ -48,7 +52,7 @@ struct mq_job {
 	bool answered;                 /* answered by pz_mqtt_drain */
 	bool refused;                  /* refused before the core */
 	enum pz_fmt fmt;               /* the requester's serialisation */
-	char *topic;                   /* where the answer goes, owned */
+	char topic[MQ_TOPIC_MAX];      /* where the answer goes */
 	char orig[PZ_MQTT_ID_MAX];     /* the topic's originator */
 	struct pz_req req;
 	struct pz_rsp rsp;
@@ -58,13 +62,14 @@ struct mq_job {
 struct mq_dup {
 	struct mq_dup *hnext;          /* hash chain */
 	struct mq_dup *newer;          /* FIFO, oldest first */
-	char *key;                     /* "originator\nrqi", owned */
+	const char *key;               /* "originator\nrqi", in mem */
+	const char *topic;             /* the answer's topic, in mem */
 	uint32_t hash;
 	bool answered;                 /* false while the core has it */
 	int64_t expires;               /* monotonic ms, once answered */
-	char *topic;                   /* the answer's topic, owned */
 	void *payload;                 /* the answer, owned */
 	size_t len;
+	char mem[];                    /* key and topic: one allocation */
 };
 
 /* A notification waiting for its answer. */
@@ -90,6 +95,7 @@ struct pz_mqtt {
 	bool connected;                /* CONNACK accepted */
 	bool stopping;
 	bool retrying;                 /* the retry timer is armed */
+	bool corked;                   /* TCP_CORK set on fd (mq_cork) */
 	int64_t backoff;               /* next retry delay, ms */
 	struct pz_timer misc;          /* keepalive */
 	struct pz_timer retry;         /* reconnection */
@@ -116,6 +122,23 @@ static int64_t mq_now(void)
 
 /* --- socket and loop ------------------------------------------------------ */
 
+/*
+ * Writes between two sleeps of the loop are corked (TCP_CORK): the
+ * PUBACKs of a burst of requests and the answers of a committed batch
+ * leave as a few full segments instead of one segment (and one trip
+ * through the loopback stack) per message.  mq_hook uncorks before the
+ * loop sleeps, so nothing waits for the kernel's 200 ms cork timeout.
+ */
+static void mq_cork(struct pz_mqtt *m, bool on)
+{
+	int v = on;
+
+	if (m->fd < 0 || m->corked == on)
+		return;
+	if (!setsockopt(m->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)))
+		m->corked = on;
+}
+
 static void mq_io(void *ud, int fd, unsigned events);
 
 /* Watch libmosquitto's current socket with the events it needs now. */
@@ -130,6 +153,8 @@ static void mq_sync(struct pz_mqtt *m)
 		pz_loop_io_del(m->loop, m->fd);
 		m->fd = -1;
 	}
+	if (fd != m->fd)
+		m->corked = false;  /* a new socket */
 	if (fd < 0)
 		return;
 	if (m->fd < 0) {
@@ -158,6 +183,7 @@ static void mq_schedule_retry(struct pz_mqtt *m)
 /* After libmosquitto reported an error: the connection is gone. */
 static void mq_lost(struct pz_mqtt *m, int rc)
 {
+	m->corked = false;
 	if (m->fd >= 0) {
 		pz_loop_io_del(m->loop, m->fd);
 		m->fd = -1;
@@ -174,9 +200,19 @@ static void mq_io(void *ud, int fd, unsigned events)
 	struct pz_mqtt *m = ud;
 	int rc = MOSQ_ERR_SUCCESS;
 
-	(void)fd;
-	if (events & (PZ_IO_READ | PZ_IO_ERROR))
+	mq_cork(m, true);
+	/* libmosquitto reads a few packets per call and buffers nothing
+	 * ahead, so keep reading while the socket holds bytes: one loop
+	 * turn then serves a burst, not one packet. */
+	for (int i = 0; (events & (PZ_IO_READ | PZ_IO_ERROR)) && i < MQ_BURST;
+	     i++) {
+		int left = 0;
+
 		rc = mosquitto_loop_read(m->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(m->mosq) != fd ||
+		    ioctl(fd, FIONREAD, &left) || left <= 0)
+			break;
+	}
 	if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m->mosq))
 		rc = mosquitto_loop_write(m->mosq, 1);
 	if (rc != MOSQ_ERR_SUCCESS) {
@@ -226,13 +262,17 @@ static int mq_hook(void *ud)
 	struct pz_mqtt *m = ud;
 	int rc;
 
-	if (m->fd < 0 || !mosquitto_want_write(m->mosq))
+	if (m->fd < 0)
 		return 0;
-	rc = mosquitto_loop_write(m->mosq, 1);
-	if (rc != MOSQ_ERR_SUCCESS)
-		mq_lost(m, rc);
-	else
+	if (mosquitto_want_write(m->mosq)) {
+		rc = mosquitto_loop_write(m->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			mq_lost(m, rc);
+			return 0;
+		}
 		mq_sync(m);
+	}
+	mq_cork(m, false);
 	return 0;
 }
 
@@ -241,9 +281,10 @@ static int mq_hook(void *ud)
 static int mq_publish(struct pz_mqtt *m, const char *topic, const void *p,
 		      size_t len)
 {
-	int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, p, 1,
-				   false);
+	int rc;
 
+	mq_cork(m, true);
+	rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, p, 1, false);
 	/* Not connected: libmosquitto keeps a QoS 1 message and sends it
 	 * after the reconnection. */
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
@@ -266,8 +307,6 @@ static uint32_t mq_hash(const char *s)
 
 static void mq_dup_free(struct mq_dup *d)
 {
-	pz_free(d->key);
-	pz_free(d->topic);
 	pz_free(d->payload);
 	pz_free(d);
 }
@@ -330,18 +369,20 @@ static void mq_dup_grow(struct pz_mqtt *m)
 	m->nbuckets = n;
 }
 
-static struct mq_dup *mq_dup_add(struct pz_mqtt *m, char *key, uint32_t h)
+static struct mq_dup *mq_dup_add(struct pz_mqtt *m, const char *key,
+				 const char *topic, uint32_t h)
 {
+	size_t kn = strlen(key) + 1, tn = strlen(topic) + 1;
 	struct mq_dup *d;
 
 	mq_dup_grow(m);
-	d = pz_calloc(1, sizeof(*d));
-
-	if (!d) {
-		pz_free(key);
+	d = pz_calloc(1, sizeof(*d) + kn + tn);
+	if (!d)
 		return NULL;  /* only weakens duplicate detection */
-	}
-	d->key = key;
+	memcpy(d->mem, key, kn);
+	memcpy(d->mem + kn, topic, tn);
+	d->key = d->mem;
+	d->topic = d->mem + kn;
 	d->hash = h;
 	d->hnext = m->buckets[h % m->nbuckets];
 	m->buckets[h % m->nbuckets] = d;
@@ -368,7 +409,6 @@ static void mq_job_free(struct mq_job *j)
 		j->next->prev = j->prev;
 	pz_req_clear(&j->req);
 	pz_rsp_clear(&j->rsp);
-	pz_free(j->topic);
 	pz_free(j);
 }
 
@@ -396,7 +436,6 @@ static void mq_answer(struct mq_job *j)
 		j->dup->expires = mq_now() + m->o.dedup_ms;
 		j->dup->len = b.len;
 		j->dup->payload = pz_buf_take(&b);
-		j->dup->topic = pz_strdup(j->topic);
 		j->dup = NULL;
 		mq_dup_expire(m);
 	}
@@ -451,26 +490,21 @@ static void mq_auth(struct pz_mqtt *m, struct mq_job *j)
  * or dropped); otherwise j->dup records this one. */
 static bool mq_repeat(struct pz_mqtt *m, struct mq_job *j)
 {
-	char *key;
+	char key[PZ_MQTT_ID_MAX + 4200];  /* rqi: 4096 at most (mqtt_map.c) */
 	uint32_t h;
-	size_t n;
 	struct mq_dup *d;
 
-	if (j->req.op == PZ_OP_RETRIEVE || !m->o.dedup_max)
+	if (j->req.op == PZ_OP_RETRIEVE || !m->o.dedup_max ||
+	    (size_t)snprintf(key, sizeof(key), "%s\n%s", j->orig,
+			     j->req.rqi) >= sizeof(key))
 		return false;
-	n = strlen(j->orig) + strlen(j->req.rqi) + 2;
-	key = pz_malloc(n);
-	if (!key)
-		return false;
-	snprintf(key, n, "%s\n%s", j->orig, j->req.rqi);
 	h = mq_hash(key);
 	mq_dup_expire(m);
 	d = mq_dup_find(m, key, h);
 	if (!d) {
-		j->dup = mq_dup_add(m, key, h);
+		j->dup = mq_dup_add(m, key, j->topic, h);
 		return false;
 	}
-	pz_free(key);
 	m->duplicates++;
 	if (d->answered) {
 		pz_log(PZ_INFO, "mqtt", "%s: request %.64s repeated: answered "
@@ -498,12 +532,7 @@ static void mq_request(struct pz_mqtt *m, const struct pz_mqtt_topic *t,
 	snprintf(j->orig, sizeof(j->orig), "%s", t->from);
 	pz_req_init(&j->req);
 	pz_rsp_init(&j->rsp);
-	j->topic = pz_malloc(MQ_TOPIC_MAX);
-	if (!j->topic) {
-		mq_job_free(j);
-		return;
-	}
-	snprintf(j->topic, MQ_TOPIC_MAX, "%s/oneM2M/%s/%s/%s/%s", m->o.prefix,
+	snprintf(j->topic, sizeof(j->topic), "%s/oneM2M/%s/%s/%s/%s", m->o.prefix,
 		 t->kind == PZ_MQTT_REG_REQ ? "reg_resp" : "resp", t->from,
 		 t->to, t->fmt == PZ_FMT_CBOR ? "cbor" : "json");
 	m->received++;
@@ -872,6 +901,7 @@ void pz_mqtt_drain(pz_mqtt *m)
 	for (int i = 0; i < 3 && m->fd >= 0 && mosquitto_want_write(m->mosq);
 	     i++)
 		mosquitto_loop_write(m->mosq, 1);
+	mq_cork(m, false);
 }
 
 void pz_mqtt_free(pz_mqtt *m)
