@@ -5,7 +5,7 @@
  * /oneM2M/req/<originator>/<CSE-ID>/<json|cbor> (and reg_req), answers
  * leave as response primitives on the matching resp (reg_resp) topic, and
  * notifications leave as request primitives on
- * /oneM2M/req/<CSE-ID>/<AE-ID>/json.  Nothing else in plaza knows about
+ * /oneM2M/req/<CSE-ID>/<AE-ID>/<json|cbor>.  Nothing else in plaza knows about
  * MQTT.
  *
  * Authentication (docs/mqtt.md): the broker authenticates each client and
@@ -57,7 +57,8 @@ int pz_mqtt_new(pz_loop *loop, pz_core *core, const struct pz_mqtt_opts *o,
 		pz_mqtt **out);
 
 /* pz_mqtt_send - a pz_core_send_fn for scheme "mqtt": publish req (a
- * Notify) to the AE named by url (mqtt://host:port/<AE-ID>) and report its
+ * Notify) to the AE named by url (mqtt://host:port/<AE-ID>, with
+ * "?ct=cbor" for a CBOR primitive on the cbor topic) and report its
  * answer's rsc; 5103 when plazad's broker is not url's or the broker is
  * unreachable, 4008 after the timeout.  cb runs later, never inside. */
 int pz_mqtt_send(void *ctx, const char *url, struct pz_req *req,

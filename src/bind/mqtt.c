@@ -620,11 +620,13 @@ int pz_mqtt_send(void *ctx, const char *url, struct pz_req *req,
 {
 	struct pz_mqtt *m = ctx;
 	size_t n = strlen(m->o.broker);
-	char ae[PZ_MQTT_ID_MAX], topic[MQ_TOPIC_MAX];
+	char ae[PZ_MQTT_ID_MAX], to[PZ_MQTT_ID_MAX], topic[MQ_TOPIC_MAX];
 	struct pz_req copy = *req;
 	struct mq_out *o;
 	struct pz_buf b;
-	const char *path;
+	const char *path, *qs;
+	enum pz_fmt fmt;
+	size_t plen;
 	int rc;
 
 	if (strncmp(url, "mqtt://", 7) || strncmp(url + 7, m->o.broker, n) ||
@@ -634,13 +636,23 @@ int pz_mqtt_send(void *ctx, const char *url, struct pz_req *req,
 		       m->o.broker);
 		return PZ_EINVAL;
 	}
+	/* mqtt://broker/<AE-ID>[?ct=json|cbor] */
 	path = url + 8 + n;
+	qs = strchr(path, '?');
+	plen = qs ? (size_t)(qs - path) : strlen(path);
+	if (qs && strcmp(qs, "?ct=json") && strcmp(qs, "?ct=cbor"))
+		return PZ_EINVAL;
+	fmt = qs && !strcmp(qs, "?ct=cbor") ? PZ_FMT_CBOR : PZ_FMT_JSON;
 	if (!m->connected || !req->rqi || strlen(req->rqi) >= sizeof(o->rqi) ||
-	    pz_mqtt_topic_id(path, ae, sizeof(ae)) != PZ_OK)
+	    !plen || plen >= sizeof(to))
 		return PZ_EIO;
-	copy.to = path;
+	memcpy(to, path, plen);
+	to[plen] = '\0';
+	if (pz_mqtt_topic_id(to, ae, sizeof(ae)) != PZ_OK)
+		return PZ_EIO;
+	copy.to = to;
 	pz_buf_init(&b, 0);
-	rc = pz_mqtt_request(&copy, PZ_FMT_JSON, &b);
+	rc = pz_mqtt_request(&copy, fmt, &b);
 	o = rc == PZ_OK ? pz_calloc(1, sizeof(*o)) : NULL;
 	if (!o) {
 		pz_buf_free(&b);
@@ -651,8 +663,8 @@ int pz_mqtt_send(void *ctx, const char *url, struct pz_req *req,
 	o->rsp = rsp;
 	o->cb = cb;
 	o->ud = ud;
-	snprintf(topic, sizeof(topic), "%s/oneM2M/req/%s/%s/json",
-		 m->o.prefix, m->cse, ae);
+	snprintf(topic, sizeof(topic), "%s/oneM2M/req/%s/%s/%s",
+		 m->o.prefix, m->cse, ae, fmt == PZ_FMT_CBOR ? "cbor" : "json");
 	rc = mq_publish(m, topic, b.data, b.len);
 	pz_buf_free(&b);
 	if (rc != PZ_OK) {

@@ -143,6 +143,8 @@ class Client:
         except ValueError:
             prim = {"undecodable": msg.payload}
         if msg.topic.startswith("/oneM2M/req/"):
+            if isinstance(prim, dict):
+                prim["_fmt"] = fmt  # which topic it came on
             with self.cv:
                 self.notes.append(prim)
                 self.cv.notify_all()

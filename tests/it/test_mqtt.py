@@ -143,6 +143,16 @@ def test_notifications(broker, d):
         c.wait_note(lambda n: n.get("pc", {}).get("m2m:sgn", {})
                     .get("nev", {}).get("rep", {}).get("m2m:cin", {})
                     .get("con") == "via-poa")
+        # a CBOR primitive on the cbor topic when the URL asks for it
+        r = c.request(1, base + "/c", ty=23,
+                      pc={"m2m:sub": {"rn": "s3", "nu": [nu + "?ct=cbor"],
+                                      "enc": {"net": [3]}}})
+        assert r["rsc"] == 2001, r
+        assert c.request(1, base + "/c", ty=4,
+                         pc={"m2m:cin": {"con": 7.5}})["rsc"] == 2001
+        n = c.wait_note(lambda n: n.get("pc", {}).get("m2m:sgn", {})
+                        .get("nev", {}).get("rep", {}).get("m2m:cin", {})
+                        .get("con") == 7.5 and n.get("_fmt") == "cbor")
     finally:
         c.close()
 
