@@ -314,12 +314,15 @@ def test_broker_restart(broker):
         prims = [{"op": 1, "to": base + "/c", "fr": c.orig, "rqi": "k%d" % i,
                   "ty": 4, "pc": {"m2m:cin": {"con": str(i)}}}
                  for i in range(n)]
-        for i, prim in enumerate(prims):
+        for prim in prims:
             c.publish(prim)
-            if i == n // 2:
-                b.kill()
-                time.sleep(0.5)
-                b.start()
+        # Kill the broker while requests and answers are in flight.
+        deadline = time.monotonic() + 20
+        while len(c.answers) < n // 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        b.kill()
+        time.sleep(0.5)
+        b.start()
         wait_log(p, "mqtt: connected to", timeout=30, count=2)
         assert c.connected.wait(30)
         # Repeat what has no answer, until everything has one.
@@ -341,6 +344,10 @@ def test_broker_restart(broker):
             assert len({a["pc"]["m2m:cin"]["ri"] for a in got}) == 1, got
             ris[q["rqi"]] = got[0]["pc"]["m2m:cin"]["ri"]
         assert len(set(ris.values())) == n
+        print("broker restart: %d creates, %d answers received, %d "
+              "repeats answered from memory" %
+              (n, sum(len(c.answers[q["rqi"]]) for q in prims),
+               p.log().count("answered again, not run again")))
         r = c.request(2, base + "/c")
         assert r["pc"]["m2m:cnt"]["cni"] == n, r
         assert p.alive()
