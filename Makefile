@@ -14,10 +14,11 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian 12 packages: build, run, test.
 DEPS_BUILD = cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev \
              libsqlite3-dev libcurl4-openssl-dev libssl-dev libcbor-dev \
-             libcoap3-dev
+             libcoap3-dev libmosquitto-dev
 DEPS_TEST  = libcmocka-dev python3-pytest python3-requests curl clang \
              libclang-rt-14-dev sqlite3 libcoap3-bin python3-cbor2 openssl \
-             python3-cryptography
+             python3-cryptography mosquitto mosquitto-clients \
+             python3-paho-mqtt
 DEPS_BENCH = wrk nginx-light
 
 .PHONY: all deps deps-test run check unit it fuzz fuzz-run sanitize bench \

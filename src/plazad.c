@@ -22,6 +22,7 @@
 #include "plaza/pz_fs.h"
 #include "plaza/pz_http.h"
 #include "plaza/pz_httpc.h"
+#include "plaza/pz_mqtt.h"
 #include "plaza/pz_log.h"
 #include "plaza/pz_loop.h"
 #include "plaza/pz_mem.h"
@@ -42,6 +43,7 @@ struct daemon {
 	pz_http *http;
 	pz_coap *coap;
 	pz_httpc *httpc;
+	pz_mqtt *mqtt;
 	int sigfd;
 	struct pz_buf ports;     /* portfile contents */
 	struct pz_buf poa;       /* the CSE's points of access */
@@ -437,6 +439,42 @@ static int start_coap(struct daemon *d)
 	return rc;
 }
 
+/* The MQTT binding, when a broker is configured; it connects in the
+ * background (a broker that is down does not stop plazad). */
+static int start_mqtt(struct daemon *d)
+{
+	struct pz_mqtt_opts o = { 0 };
+	int rc;
+
+	if (!*d->conf.mqtt_broker)
+		return PZ_OK;
+	o.broker = d->conf.mqtt_broker;
+	o.cse_id = d->conf.cse_id;
+	o.client_id = d->conf.mqtt_client_id;
+	o.prefix = d->conf.mqtt_prefix;
+	o.username = d->conf.mqtt_username;
+	o.password = d->conf.mqtt_password;
+	o.tls_ca = d->conf.mqtt_tls_ca;
+	o.tls_cert = d->conf.mqtt_tls_cert;
+	o.tls_key = d->conf.mqtt_tls_key;
+	o.keepalive = (int)d->conf.mqtt_keepalive;
+	o.trust_topic = d->conf.mqtt_trust_topic;
+	o.max_payload = (size_t)d->conf.mqtt_max_payload;
+	o.dedup_ms = d->conf.mqtt_dedup_s * 1000;
+	o.dedup_max = (size_t)d->conf.mqtt_dedup_max;
+	o.notify_timeout_ms = (long)d->conf.notify_timeout;
+	o.limits = pz_codec_default_limits;
+	o.limits.max_bytes = (size_t)d->conf.mqtt_max_payload;
+	o.limits.max_depth = (int)d->conf.json_depth;
+	rc = pz_mqtt_new(d->loop, d->core, &o, &d->mqtt);
+	if (rc == PZ_OK)
+		rc = pz_core_add_sender(d->core, "mqtt", pz_mqtt_send, d->mqtt);
+	if (rc == PZ_OK)
+		printf("plazad: oneM2M MQTT binding via broker %s\n",
+		       d->conf.mqtt_broker);
+	return rc;
+}
+
 /* The trust log on the open store; a log that does not match its
  * signed heads stops plazad here, loudly. */
 static int open_tlog(struct daemon *d)
@@ -594,6 +632,8 @@ static int start(struct daemon *d)
 		rc = start_http(d);
 	if (rc == PZ_OK)
 		rc = start_coap(d);
+	if (rc == PZ_OK)
+		rc = start_mqtt(d);
 	/* The portfile is written once every listener is bound. */
 	if (rc == PZ_OK && *d->conf.portfile)
 		rc = pz_fs_write_atomic(d->conf.portfile, d->ports.data ?
@@ -632,12 +672,15 @@ static void stop(struct daemon *d)
 		pz_http_drain(d->http);
 	if (d->coap)
 		pz_coap_drain(d->coap);
+	if (d->mqtt)
+		pz_mqtt_drain(d->mqtt);
 	pz_core_free(d->core);
 	if (d->tlog)
 		pz_loop_timer_stop(d->loop, &d->warm);
 	pz_tlog_free(d->tlog);
 	pz_httpc_free(d->httpc);
 	pz_coap_free(d->coap);
+	pz_mqtt_free(d->mqtt);
 	pz_http_free(d->http);
 	pz_store_close(d->store);
 	if (d->sigfd >= 0) {

@@ -43,6 +43,19 @@ struct pz_conf {
 	char *coap_plain_allowed;
 	int64_t coap_max_body;
 	int64_t coap_session_timeout;  /* seconds */
+	char *mqtt_broker;       /* host:port; empty: no MQTT binding */
+	char *mqtt_client_id;
+	char *mqtt_prefix;
+	char *mqtt_username;
+	char *mqtt_password;     /* never logged */
+	char *mqtt_tls_ca;
+	char *mqtt_tls_cert;
+	char *mqtt_tls_key;
+	int64_t mqtt_keepalive;
+	bool mqtt_trust_topic;
+	int64_t mqtt_max_payload;
+	int64_t mqtt_dedup_s;
+	int64_t mqtt_dedup_max;
 	bool trust_origin;
 	bool reg_open;
 	char *reg_allowed;

@@ -36,6 +36,8 @@
 /* The run: global settings, the HTTP handle, the command's arguments. */
 struct cli {
 	const char *url;          /* plazad base URL (argv or environment) */
+	const char *via;          /* mqtt://host:port: oneM2M requests go
+				     through that broker (src/cli/mqtt.c) */
 	const char *origin;       /* X-M2M-Origin */
 	const char *token;        /* credential; NULL until looked up */
 	const char *data;         /* data directory holding admin.token */
@@ -150,6 +152,19 @@ void cli__reply_clear(struct reply *r);
  * PZ_ENOMEM, PZ_ETOOBIG, PZ_EIO.
  */
 int cli__call(struct cli *c, const struct call *call, struct reply *r);
+
+/* cli__mqtt_call - cli__call over the oneM2M MQTT binding (c->via): one
+ * request primitive, its answer by rqi.  Same results as cli__call. */
+int cli__mqtt_call(struct cli *c, const struct call *call, struct reply *r);
+
+/* cli__outcome - check a oneM2M answer in r (rsc, body): PZ_OK for
+ * 1xxx/2xxx, PZ_EREQ (reported) for an error rsc, PZ_EIO otherwise. */
+int cli__outcome(const struct cli *c, const struct call *call,
+		 struct reply *r);
+
+/* cli__token - the credential (--token, $PLAZA_TOKEN, DATA/admin.token),
+ * looked up once; NULL if none. */
+const char *cli__token(struct cli *c);
 
 /* cli__get - Retrieve path (query optional, encoded) into r; as cli__call. */
 int cli__get(struct cli *c, const char *path, const char *query,

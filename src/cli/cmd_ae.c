@@ -37,7 +37,8 @@ int cli__cmd_status(struct cli *c)
 	rc = c->argc > 1 ? cli__usage_error("status takes no arguments") :
 	     cli__get(c, "-", NULL, &r);
 	if (rc == PZ_EAGAIN && !c->json)
-		printf("%-16s  %s\n%-16s  no\n", "url", c->url, "reachable");
+		printf("%-16s  %s\n%-16s  no\n", "url",
+		       c->via ? c->via : c->url, "reachable");
 	if (rc != PZ_OK || c->json) {
 		if (rc == PZ_OK)
 			rc = cli__print_json(r.doc);
@@ -52,7 +53,7 @@ int cli__cmd_status(struct cli *c)
 			    (long long)json_integer_value(v),
 			    row ? row->name : "?");
 	}
-	status_line("url", c->url, NULL);
+	status_line("url", c->via ? c->via : c->url, NULL);
 	status_line("reachable", "yes", NULL);
 	status_line("CSE-ID", cli__doc_str(r.doc, "csi"), NULL);
 	status_line("name", cli__doc_str(r.doc, "rn"), NULL);

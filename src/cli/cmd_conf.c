@@ -149,6 +149,12 @@ static json_t *conf_json(const struct pz_conf *conf)
 		case PZ_CONF_ENUM:
 			v = json_string(*(char *const *)f ?
 					*(char *const *)f : "");
+			/* Secrets never leave: only whether one is set. */
+			if (!strcmp(rows[i].name, "mqtt.password") &&
+			    *(char *const *)f && **(char *const *)f) {
+				json_decref(v);
+				v = json_string("(set)");
+			}
 			break;
 		}
 		if (json_object_set_new(o, rows[i].name, v)) {

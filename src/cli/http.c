@@ -147,7 +147,7 @@ static int cli_url(const struct cli *c, const char *path, const char *query,
 /* --- the request -------------------------------------------------------- */
 
 /* The credential: --token, $PLAZA_TOKEN or DATA/admin.token; NULL if none. */
-static const char *cli_token(struct cli *c)
+const char *cli__token(struct cli *c)
 {
 	char path[4096];
 	FILE *f;
@@ -204,7 +204,7 @@ static int cli_headers(struct cli *c, const struct call *call,
 		       struct curl_slist **l)
 {
 	const char *orig = call->origin ? call->origin : c->origin;
-	const char *tok = call->anonymous ? NULL : cli_token(c);
+	const char *tok = call->anonymous ? NULL : cli__token(c);
 	int rc;
 
 	if (!header_safe(orig) || (tok && !header_safe(tok)))
@@ -340,8 +340,8 @@ static int cli_transport(const struct cli *c, CURLcode cc,
 /* Check plazad's answer: parse the body, report a oneM2M error.  PZ_OK for
  * a 1xxx/2xxx rsc, PZ_EREQ (reported) for an error rsc, PZ_EIO when the
  * answer is not oneM2M (no rsc, or a success with a malformed body). */
-static int cli_outcome(const struct cli *c, const struct call *call,
-		       struct reply *r)
+int cli__outcome(const struct cli *c, const struct call *call,
+		 struct reply *r)
 {
 	bool success = r->rsc >= 1000 && r->rsc < 3000;
 	struct pz_buf why;
@@ -403,6 +403,8 @@ int cli__call(struct cli *c, const struct call *call, struct reply *r)
 	CURLcode cc;
 	int rc;
 
+	if (c->via)
+		return cli__mqtt_call(c, call, r);
 	pz_buf_init(&url, CLI_MAX_URL);
 	rc = cli_url(c, call->path, call->query, call->mgmt, &url);
 	if (rc != PZ_OK)
@@ -425,7 +427,7 @@ int cli__call(struct cli *c, const struct call *call, struct reply *r)
 	if (cc != CURLE_OK)
 		rc = cli_transport(c, cc, r, errbuf);
 	else
-		rc = call->mgmt ? cli_mgmt_outcome(r) : cli_outcome(c, call, r);
+		rc = call->mgmt ? cli_mgmt_outcome(r) : cli__outcome(c, call, r);
 out:
 	pz_free(body);
 	curl_slist_free_all(hdrs);

@@ -98,6 +98,8 @@ static const char cli_usage_text[] =
 "\n"
 "global options:\n"
 "  --url URL      plazad's address ($PLAZA_URL, " CLI_DEFAULT_URL ")\n"
+"  --via mqtt://HOST:PORT[/CSE-ID]  send oneM2M requests through an\n"
+"                 MQTT broker instead ($PLAZA_VIA; CSE-ID plaza-in)\n"
 "  --origin ORIG  originator ($PLAZA_ORIGIN, " CLI_DEFAULT_ORIGIN ")\n"
 "  --token TOKEN  credential ($PLAZA_TOKEN, else the first line of\n"
 "                 DATA/admin.token)\n"
@@ -163,6 +165,7 @@ static const struct {
 	size_t off;
 } global_opts[] = {
 	{ "--url", offsetof(struct cli, url) },
+	{ "--via", offsetof(struct cli, via) },
 	{ "--origin", offsetof(struct cli, origin) },
 	{ "--token", offsetof(struct cli, token) },
 	{ "--data", offsetof(struct cli, data) },
@@ -230,6 +233,7 @@ static int cli_init(struct cli *c, int argc, char **argv)
 		}
 	}
 	c->url = c->url ? c->url : env_or("PLAZA_URL", CLI_DEFAULT_URL);
+	c->via = c->via ? c->via : env_or("PLAZA_VIA", NULL);
 	c->origin = c->origin ? c->origin :
 		    env_or("PLAZA_ORIGIN", CLI_DEFAULT_ORIGIN);
 	c->data = c->data ? c->data : env_or("PLAZA_DATA", CLI_DEFAULT_DATA);

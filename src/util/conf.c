@@ -64,6 +64,37 @@ static const struct pz_conf_row conf_rows[] = {
 	  "this long for a new DTLS handshake; at least 30, as a client's "
 	  "retransmissions come up to 24 s apart and the session keeps what "
 	  "recognises them" },
+	{ "mqtt.broker", PZ_CONF_STR, 0, 0, "", NULL, false, F(mqtt_broker),
+	  "MQTT broker (host:port) plazad connects to for the oneM2M MQTT "
+	  "binding; empty: off" },
+	{ "mqtt.client_id", PZ_CONF_STR, 0, 0, "", NULL, false,
+	  F(mqtt_client_id), "MQTT client ID; empty: plaza-<cse.id>" },
+	{ "mqtt.topic_prefix", PZ_CONF_STR, 0, 0, "", NULL, false,
+	  F(mqtt_prefix), "prefix before /oneM2M/... in every topic" },
+	{ "mqtt.username", PZ_CONF_STR, 0, 0, "", NULL, false,
+	  F(mqtt_username), "user name for the broker; empty: none" },
+	{ "mqtt.password", PZ_CONF_STR, 0, 0, "", NULL, false,
+	  F(mqtt_password), "password for the broker (never logged)" },
+	{ "mqtt.tls_ca", PZ_CONF_STR, 0, 0, "", NULL, false, F(mqtt_tls_ca),
+	  "CA file (PEM): TLS to the broker when set" },
+	{ "mqtt.tls_cert", PZ_CONF_STR, 0, 0, "", NULL, false,
+	  F(mqtt_tls_cert), "client certificate (PEM) for the broker" },
+	{ "mqtt.tls_key", PZ_CONF_STR, 0, 0, "", NULL, false, F(mqtt_tls_key),
+	  "the client certificate's key (PEM)" },
+	{ "mqtt.keepalive", PZ_CONF_INT, 5, 3600, "60", NULL, false,
+	  F(mqtt_keepalive), "MQTT keepalive in seconds" },
+	{ "mqtt.trust_topic", PZ_CONF_BOOL, 0, 0, "true", NULL, false,
+	  F(mqtt_trust_topic), "believe the originator a request topic names "
+	  "(the broker's ACL must restrict each client to its own topics); "
+	  "false: every request carries its credential in 'token'" },
+	{ "mqtt.max_payload", PZ_CONF_INT, 1024, 64 * MIB, "1048576", NULL,
+	  false, F(mqtt_max_payload), "largest request primitive in bytes" },
+	{ "mqtt.dedup_seconds", PZ_CONF_INT, 0, 86400, "300", NULL, false,
+	  F(mqtt_dedup_s), "how long answers are kept by (originator, rqi) so "
+	  "a repeated request is answered again, not run again" },
+	{ "mqtt.dedup_max", PZ_CONF_INT, 0, 10000000, "200000", NULL, false,
+	  F(mqtt_dedup_max), "most answers kept for repeated requests; 0: "
+	  "no duplicate suppression" },
 	{ "auth.trust_origin", PZ_CONF_BOOL, 0, 0, "false", NULL, false,
 	  F(trust_origin), "compatibility mode: believe X-M2M-Origin without "
 	  "a credential (test tools, labs); never in production" },
@@ -454,6 +485,9 @@ void pz_conf_show(const struct pz_conf *c, FILE *f)
 
 	for (size_t i = 0; i < CONF_N; i++) {
 		conf_value(c, &conf_rows[i], v, sizeof(v));
+		/* Secrets never leave: only whether one is set. */
+		if (!strcmp(conf_rows[i].name, "mqtt.password") && v[0])
+			snprintf(v, sizeof(v), "(set)");
 		fprintf(f, "%-22s = %s\n", conf_rows[i].name, v);
 	}
 }
