@@ -131,7 +131,7 @@ static void op(int b, unsigned long i)
 		g.sink += o[0];
 		break;
 	default:
-		if (pz_gba_btid_parse(BTID, sizeof BTID - 1, &t))
+		if (pz_gba_btid_parse(BTID, sizeof BTID - 1, &t, NULL))
 			die("pz_gba_btid_parse");
 		g.sink += t.rand[i & 15];
 		break;

@@ -94,25 +94,27 @@ static void fz_parse(const uint8_t *data, size_t size)
 {
 	static const struct pz_gba_btid zero;
 	struct pz_gba_btid t, t2;
+	const char *why = NULL;
 	char out[PZ_GBA_BTID_SIZE];
 	size_t len = 0;
 	int rc;
 
 	memset(&t, 0x5a, sizeof t);
-	rc = pz_gba_btid_parse((const char *)data, size, &t);
+	rc = pz_gba_btid_parse((const char *)data, size, &t, &why);
 	if (!fz_model_btid(data, size)) {
 		FZ_CHECK(rc == (size > PZ_GBA_BTID_MAX ? PZ_ETOOBIG
 						       : PZ_EINVAL));
 		FZ_CHECK(!memcmp(&t, &zero, sizeof t));
+		FZ_CHECK(why && !strncmp(why, "B-TID: ", 7));
 		return;
 	}
-	FZ_CHECK(rc == PZ_OK);
+	FZ_CHECK(rc == PZ_OK && why == NULL);
 	FZ_CHECK(t.server == (const char *)data + PZ_GBA_BTID_B64_LEN + 1);
 	FZ_CHECK(t.server_len == size - PZ_GBA_BTID_B64_LEN - 1);
 	FZ_CHECK(pz_gba_btid_format(t.rand, t.server, t.server_len, out,
 				    sizeof out, &len) == PZ_OK);
 	FZ_CHECK(len == size && !memcmp(out, data, size));
-	FZ_CHECK(pz_gba_btid_parse(out, len, &t2) == PZ_OK);
+	FZ_CHECK(pz_gba_btid_parse(out, len, &t2, NULL) == PZ_OK);
 	FZ_CHECK(!memcmp(t2.rand, t.rand, sizeof t.rand));
 }
 
@@ -131,7 +133,7 @@ static void fz_format(const uint8_t *data, size_t size)
 	}
 	FZ_CHECK(rc == PZ_OK);
 	FZ_CHECK(len == PZ_GBA_BTID_B64_LEN + 1 + hlen && strlen(out) == len);
-	FZ_CHECK(pz_gba_btid_parse(out, len, &t) == PZ_OK);
+	FZ_CHECK(pz_gba_btid_parse(out, len, &t, NULL) == PZ_OK);
 	FZ_CHECK(!memcmp(t.rand, data, PZ_GBA_RAND_LEN));
 	FZ_CHECK(t.server_len == hlen && !memcmp(t.server, host, hlen));
 	/* One octet too small a buffer is refused. */

@@ -62,9 +62,10 @@
 #define PZ_GBA_FC_ATID        0x81
 #define PZ_GBA_FC_KAF         0x82
 
-/* Ua security protocol identifiers (TS 33.220 Annex H), 5 octets. */
-extern const uint8_t pz_gba_ua_http_digest[PZ_GBA_UA_ID_LEN]; /* 01 00 00 00 02 */
-extern const uint8_t pz_gba_ua_tls13[PZ_GBA_UA_ID_LEN];       /* 01 00 00 00 07 */
+/* Ua security protocol identifiers (TS 33.220 Annex H), 5 octets:
+ * HTTP Digest (01 00 00 00 02), shared-key TLS 1.3 (01 00 00 00 07). */
+extern const uint8_t pz_gba_ua_http_digest[PZ_GBA_UA_ID_LEN];
+extern const uint8_t pz_gba_ua_tls13[PZ_GBA_UA_ID_LEN];
 /* Shared-key TLS with TLS_PSK_WITH_AES_128_CCM_8 (01 00 01 C0 A8), the
  * suite of CoAP over DTLS-PSK (RFC 7252, RFC 7925). */
 extern const uint8_t pz_gba_ua_psk_ccm8[PZ_GBA_UA_ID_LEN];
@@ -160,10 +161,14 @@ struct pz_gba_btid {
  * most PZ_GBA_FQDN_MAX octets in all, no trailing dot.  This is the form
  * plaza's BSF issues; B-TIDs of other BSFs are opaque identifiers and are
  * only ever compared, never parsed.
+ * why: OUT, may be NULL; on failure set to a static English reason
+ *      ("B-TID: ..."), which names no input byte, so it can be logged;
+ *      untouched on success.
  * PZ_OK; PZ_EINVAL (NULL, or malformed: *out is then zeroed); PZ_ETOOBIG
- * (len over PZ_GBA_BTID_MAX).
+ * (len over PZ_GBA_BTID_MAX, *out zeroed).
  */
-int pz_gba_btid_parse(const char *s, size_t len, struct pz_gba_btid *out);
+int pz_gba_btid_parse(const char *s, size_t len, struct pz_gba_btid *out,
+		      const char **why);
 
 /* --- AKMA (TS 33.535 Annex A) ------------------------------------------- */
 
@@ -200,7 +205,8 @@ int pz_gba_akma_kaf(const uint8_t kakma[PZ_GBA_KS_LEN], const uint8_t *af_id,
 #define PZ_GBA_RSPF_KE_LEN       32
 #define PZ_GBA_RSPF_RELKEID_LEN  16
 /* Longest KeID: 32 hex digits, "@", an FQDN; and a buffer with its NUL. */
-#define PZ_GBA_RSPF_KEID_MAX  (2 * PZ_GBA_RSPF_RELKEID_LEN + 1 + PZ_GBA_FQDN_MAX)
+#define PZ_GBA_RSPF_KEID_MAX \
+	(2 * PZ_GBA_RSPF_RELKEID_LEN + 1 + PZ_GBA_FQDN_MAX)
 #define PZ_GBA_RSPF_KEID_SIZE (PZ_GBA_RSPF_KEID_MAX + 1)
 
 /*

@@ -271,30 +271,50 @@ int pz_gba_btid_format(const uint8_t rand[PZ_GBA_RAND_LEN], const char *bsf,
 	return PZ_OK;
 }
 
-int pz_gba_btid_parse(const char *s, size_t len, struct pz_gba_btid *out)
+/* pz_gba_btid_parse's refusal: why (if wanted) and the code. */
+static int btid_refuse(const char **why, const char *reason, int rc)
+{
+	if (why)
+		*why = reason;
+	return rc;
+}
+
+int pz_gba_btid_parse(const char *s, size_t len, struct pz_gba_btid *out,
+		      const char **why)
 {
 	int d[22];
 
 	if (!out)
-		return PZ_EINVAL;
+		return btid_refuse(why, "B-TID: no output", PZ_EINVAL);
 	memset(out, 0, sizeof *out);
 	if (!s)
-		return PZ_EINVAL;
+		return btid_refuse(why, "B-TID: no input", PZ_EINVAL);
 	if (len > PZ_GBA_BTID_MAX)
-		return PZ_ETOOBIG;
-	if (len < PZ_GBA_BTID_B64_LEN + 2 || s[22] != '=' || s[23] != '=' ||
-	    s[24] != '@' ||
-	    !host_ok(s + PZ_GBA_BTID_B64_LEN + 1,
-		     len - PZ_GBA_BTID_B64_LEN - 1))
-		return PZ_EINVAL;
+		return btid_refuse(why, "B-TID: longer than 278 octets",
+				   PZ_ETOOBIG);
+	if (len < PZ_GBA_BTID_B64_LEN + 1 || s[24] != '@')
+		return btid_refuse(why, "B-TID: not 24 base64 characters "
+				   "then '@'", PZ_EINVAL);
+	if (s[22] != '=' || s[23] != '=')
+		return btid_refuse(why, "B-TID: RAND is not 16 octets of "
+				   "padded base64 (must end in \"==\")",
+				   PZ_EINVAL);
 	for (int i = 0; i < 22; i++) {
 		d[i] = b64_val(s[i]);
 		if (d[i] < 0)
-			return PZ_EINVAL;
+			return btid_refuse(why, "B-TID: RAND holds a character "
+					   "outside standard base64",
+					   PZ_EINVAL);
 	}
 	/* Canonical: the last digit carries 2 bits, its low 4 are zero. */
 	if (d[21] & 15)
-		return PZ_EINVAL;
+		return btid_refuse(why, "B-TID: RAND is not canonical base64 "
+				   "(unused bits set)", PZ_EINVAL);
+	if (!host_ok(s + PZ_GBA_BTID_B64_LEN + 1,
+		     len - PZ_GBA_BTID_B64_LEN - 1))
+		return btid_refuse(why, "B-TID: the BSF name is not a host "
+				   "name (LDH labels of 1-63, at most 253 "
+				   "octets)", PZ_EINVAL);
 	for (int i = 0, j = 0; i < 15; i += 3, j += 4) {
 		uint32_t v = (uint32_t)d[j] << 18 | (uint32_t)d[j + 1] << 12 |
 			     (uint32_t)d[j + 2] << 6 | (uint32_t)d[j + 3];

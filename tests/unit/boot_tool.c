@@ -18,7 +18,8 @@
  *   naf KS RAND IMPI NAF_ID       Ks_NAF Ks_int_NAF
  *   akma KAUSF SUPI AF_ID         K_AKMA A-TID K_AF
  *   btid RAND HOST                the B-TID (text)
- *   parse TEXT                    RAND HOST, or "error <name>"
+ *   parse TEXT                    RAND HOST, or "error <name>" (with
+ *                                 "-noreason" appended if no reason came)
  *   rspf EXP48 MEF ENROLEE MAF SUID TARGET
  *                                 Ke RelativeKeID KeID(text) Kpsa Km Kuc
  *
@@ -194,9 +195,14 @@ static void do_btid(void)
 static void do_parse(void)
 {
 	struct pz_gba_btid t;
+	const char *why = NULL;
+	int rc = pz_gba_btid_parse((char *)bufs[1], lens[1], &t, &why);
 
-	if (!chk(pz_gba_btid_parse((char *)bufs[1], lens[1], &t)))
+	if (rc != PZ_OK) {
+		/* The reason is checked to be there, not printed. */
+		printf("error %s%s\n", pz_strerror(rc), why ? "" : "-noreason");
 		return;
+	}
 	printf("ok");
 	put(t.rand, 16);
 	put((const uint8_t *)t.server, t.server_len);

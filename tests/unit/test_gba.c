@@ -236,7 +236,7 @@ static void test_btid_vector(void **state)
 					    sizeof b, &len), PZ_OK);
 	assert_string_equal(b, "I1U8vpY3qJ0hiuZNrke/NQ==@bsf.example.org");
 	assert_int_equal(len, strlen(b));
-	assert_int_equal(pz_gba_btid_parse(b, len, &t), PZ_OK);
+	assert_int_equal(pz_gba_btid_parse(b, len, &t, NULL), PZ_OK);
 	assert_memory_equal(t.rand, rand, 16);
 	assert_int_equal(t.server_len, 15);
 	assert_ptr_equal(t.server, b + 25);
@@ -270,7 +270,7 @@ static void test_btid_round_trip(void **state)
 		assert_int_equal(pz_gba_btid_format(rand, "b", 1, b, sizeof b,
 						    &len), PZ_OK);
 		assert_int_equal(len, 26);
-		assert_int_equal(pz_gba_btid_parse(b, len, &t), PZ_OK);
+		assert_int_equal(pz_gba_btid_parse(b, len, &t, NULL), PZ_OK);
 		assert_memory_equal(t.rand, rand, 16);
 	}
 }
@@ -301,38 +301,68 @@ static void test_btid_parse_refused(void **state)
 		"I1U8vpY3qJ0hiuZNrke/NQ==@bsf.org ",
 		"I1U8vpY3qJ0hiuZNrke/NQ==@b\xc3\xa9.org",
 	};
+	static const char *const reasons[][2] = {
+		{ "I1U8vpY3qJ0hiuZNrke/NQ==", "then '@'" },
+		{ "I1U8vpY3qJ0hiuZNrke/NQ=@bsf", "then '@'" },
+		{ "I1U8vpY3qJ0hiuZNrke/NQ=A@bsf", "end in \"==\"" },
+		{ "I1U8vpY3qJ0hiuZNrke/N===@bsf", "outside standard base64" },
+		{ "I1U8vpY3qJ0hiuZNrke_NQ==@bsf", "outside standard base64" },
+		{ "I1U8vpY3qJ0hiuZNrke/NR==@bsf", "unused bits" },
+		{ "I1U8vpY3qJ0hiuZNrke/NQ==@bsf.", "not a host name" },
+	};
 	char b[600];
 	struct pz_gba_btid t;
+	const char *why2 = "untouched";
 
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *why = NULL;
+
 		memset(&t, 0x5a, sizeof t);
-		if (pz_gba_btid_parse(bad[i], strlen(bad[i]), &t) != PZ_EINVAL)
+		if (pz_gba_btid_parse(bad[i], strlen(bad[i]), &t, &why) !=
+		    PZ_EINVAL)
 			fail_msg("accepted or misreported: \"%s\"", bad[i]);
 		assert_null(t.server);
 		assert_int_equal(t.server_len, 0);
+		assert_non_null(why);
+		assert_int_equal(strncmp(why, "B-TID: ", 7), 0);
+	}
+	/* The reasons name what is wrong. */
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+		const char *why = NULL;
+
+		assert_int_equal(pz_gba_btid_parse(reasons[i][0],
+						   strlen(reasons[i][0]), &t,
+						   &why), PZ_EINVAL);
+		if (!why || !strstr(why, reasons[i][1]))
+			fail_msg("\"%s\": reason \"%s\", not \"%s\"",
+				 reasons[i][0], why ? why : "(none)",
+				 reasons[i][1]);
 	}
 	/* A NUL inside is not part of a host name. */
 	memcpy(b, "I1U8vpY3qJ0hiuZNrke/NQ==@bsf\0org", 32);
-	assert_int_equal(pz_gba_btid_parse(b, 32, &t), PZ_EINVAL);
+	assert_int_equal(pz_gba_btid_parse(b, 32, &t, NULL), PZ_EINVAL);
 	/* A 63-octet label is accepted, 64 is not. */
 	memcpy(b, "I1U8vpY3qJ0hiuZNrke/NQ==@", 25);
 	memset(b + 25, 'a', 64);
-	assert_int_equal(pz_gba_btid_parse(b, 25 + 63, &t), PZ_OK);
-	assert_int_equal(pz_gba_btid_parse(b, 25 + 64, &t), PZ_EINVAL);
+	assert_int_equal(pz_gba_btid_parse(b, 25 + 63, &t, NULL), PZ_OK);
+	assert_int_equal(pz_gba_btid_parse(b, 25 + 64, &t, NULL), PZ_EINVAL);
 	/* A 253-octet host is accepted; 254 is refused, and past the whole
 	 * B-TID's ceiling the answer is PZ_ETOOBIG. */
 	for (int i = 0; i < 300; i++)
 		b[25 + i] = i % 2 ? '.' : 'a';
-	assert_int_equal(pz_gba_btid_parse(b, 25 + 253, &t), PZ_OK);
+	assert_int_equal(pz_gba_btid_parse(b, 25 + 253, &t, &why2), PZ_OK);
+	assert_string_equal(why2, "untouched");
 	assert_int_equal(t.server_len, 253);
 	assert_int_equal(pz_gba_btid_format(t.rand, t.server, 253, b + 300,
 					    PZ_GBA_BTID_SIZE, NULL), PZ_OK);
 	b[25 + 253] = 'a';
-	assert_int_equal(pz_gba_btid_parse(b, 25 + 254, &t), PZ_ETOOBIG);
-	assert_int_equal(pz_gba_btid_parse(b, 25 + 252, &t), PZ_EINVAL);
-	assert_int_equal(pz_gba_btid_parse(NULL, 30, &t), PZ_EINVAL);
-	assert_int_equal(pz_gba_btid_parse(b, 30, NULL), PZ_EINVAL);
+	assert_int_equal(pz_gba_btid_parse(b, 25 + 254, &t, &why2),
+			 PZ_ETOOBIG);
+	assert_string_equal(why2, "B-TID: longer than 278 octets");
+	assert_int_equal(pz_gba_btid_parse(b, 25 + 252, &t, NULL), PZ_EINVAL);
+	assert_int_equal(pz_gba_btid_parse(NULL, 30, &t, NULL), PZ_EINVAL);
+	assert_int_equal(pz_gba_btid_parse(b, 30, NULL, NULL), PZ_EINVAL);
 }
 
 static void test_btid_format_refused(void **state)
