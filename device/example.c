@@ -164,7 +164,8 @@ static void om2m(struct pzdev_wr *w, const struct args *a, unsigned ty,
 
 /*
  * Send w and report: "what: 2.01 rsc 2001".  ok_rsc2 is a second
- * acceptable rsc (4105 "already exists" for a re-run), 0 for none.
+ * acceptable rsc for a re-run (4117 "originator has already registered",
+ * 4105 "already exists"), 0 for none.
  * 0 or -1.
  */
 static int exchange(struct pzdev *d, struct pzdev_wr *w, const char *what,
@@ -206,7 +207,7 @@ static int run(struct pzdev *d, const struct args *a)
 	pzdev_coap_opt_uint(&w, PZDEV_OPT_CONTENT_FORMAT, PZDEV_CF_JSON);
 	om2m(&w, a, 2, "reg");
 	pzdev_coap_payload(&w, body, strlen(body));
-	if (exchange(d, &w, "register AE", 2001, 4105, a->timeout_ms, &rsp))
+	if (exchange(d, &w, "register AE", 2001, 4117, a->timeout_ms, &rsp))
 		return -1;
 
 	snprintf(path, sizeof(path), "%s/%s", a->cse, a->orig);
@@ -237,8 +238,10 @@ static int run(struct pzdev *d, const struct args *a)
 				    PZDEV_CF_SENML_CBOR);
 		om2m(&w, a, 0, rqi);
 		pzdev_coap_payload(&w, pack, plen);
-		printf("reading %u: temp %.2f Cel (%zu octets of SenML CBOR)\n",
-		       i, v, plen);
+		printf("reading %u: temp %.2f Cel, SenML CBOR ", i, v);
+		for (size_t k = 0; k < plen; k++)
+			printf("%02x", pack[k]);
+		printf("\n");
 		if (exchange(d, &w, "post SenML", 2001, 0, a->timeout_ms,
 			     &rsp))
 			return -1;
@@ -268,6 +271,9 @@ static const char *why_open(int rc, const struct pzdev *d, const char *msg,
 	else if (rc == PZDEV_ENET)
 		snprintf(buf, sizeof(buf), "nothing listening there, or no"
 			 " route (%s)", msg);
+	else if (pzdev_tls_error(d) == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+		snprintf(buf, sizeof(buf), "the server refused the handshake"
+			 " with a fatal alert: wrong identity or key");
 	else if (rc == PZDEV_EINVAL)
 		snprintf(buf, sizeof(buf), "the host must be a numeric IPv4"
 			 " or IPv6 address");

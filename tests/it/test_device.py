@@ -1,0 +1,205 @@
+"""The reference device client (device/, docs/device.md) against the real
+plazad: pzdev-example runs as a separate process over CoAP and DTLS-PSK
+(mbedTLS on its side, libcoap/OpenSSL on plazad's), registers an AE,
+creates a container, posts SenML CBOR packs and reads the latest back; an
+application on HTTP then sees every reading.  The packs' octets are
+checked against Python's cbor2.  A wrong key, an unknown identity, a
+closed port and a silent one fail cleanly (exit 1, a clear message) within
+the documented bound.  The GBA path is checked only as far as it can be
+without a BSF: the device derives Ks_NAF and the B-TID identity from the
+simulated SIM of vector G1 (shared/spec/security.md 1.4), and plazad holds
+that vector's Ks_NAF as a plain PSK."""
+import json
+import os
+import socket
+import subprocess
+import time
+import uuid
+
+import cbor2
+import pytest
+import requests
+
+from conftest import BUILD
+from coapd import CoapPlazad
+
+EXAMPLE = os.path.join(BUILD, "pzdev-example")
+
+
+def uniq(prefix):
+    return prefix + uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="module")
+def d():
+    p = CoapPlazad().start()
+    yield p
+    p.cleanup()
+
+
+def psk_add_hex(d, identity, key_hex, originator):
+    r = requests.post(d.url + "/.plaza/psk", timeout=10, headers={
+        "Authorization": "Bearer " + d.tokens["CAdmin"]},
+        data=json.dumps({"identity": identity, "originator": originator,
+                         "key": key_hex}))
+    assert r.status_code == 201, r.text
+
+
+def run(port, *args, timeout=60):
+    p = subprocess.run([EXAMPLE, "--host", "127.0.0.1", "--port", str(port)]
+                       + list(args), capture_output=True, text=True,
+                       timeout=timeout)
+    return p
+
+
+def readings(d, orig, cnt="data"):
+    r = d.get("plaza/%s/%s?rcn=4" % (orig, cnt))
+    assert r.status_code == 200, r.text
+    return r.json()["m2m:cnt"]
+
+
+def expected_pack(orig, i):
+    rec = {0: "temp", 1: "Cel", 2: 21.5 + 0.25 * (i % 16),
+           -2: "urn:dev:plaza:%s:" % orig}
+    return cbor2.dumps([rec], canonical=True)
+
+
+def test_register_post_read_back(d):
+    orig = uniq("Cpzdev")
+    ident, key = uniq("id-"), uniq("key-")
+    d.psk_add(ident, key, orig)
+    p = run(d.coaps_port, "--identity", ident, "--key", key.encode().hex(),
+            "--originator", orig, "--count", "4")
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    assert "DTLS 1.2 session up: TLS-PSK-WITH-AES-128-CCM-8" in out
+    assert "register AE: 2.01 rsc 2001" in out
+    assert "create container: 2.01 rsc 2001" in out
+    assert out.count("post SenML: 2.01 rsc 2001") == 4
+    assert "retrieve la: 2.05 rsc 2000" in out
+    # The packs' octets are cbor2's canonical encoding of the same records.
+    packs = [line.rsplit(" ", 1)[1] for line in out.splitlines()
+             if line.startswith("reading ")]
+    assert packs == [expected_pack(orig, i).hex() for i in range(4)]
+    # HTTP sees the four readings, in order, with their values.
+    cnt = readings(d, orig)
+    assert cnt["cni"] == 4
+    got = [json.loads(c["con"]) for c in cnt["m2m:cin"]]
+    assert [g[0]["v"] for g in got] == [21.5, 21.75, 22.0, 22.25]
+    assert {g[0]["n"] for g in got} == {"urn:dev:plaza:%s:temp" % orig}
+    assert {g[0]["u"] for g in got} == {"Cel"}
+    # The device printed the same latest instance.
+    la = json.loads(out.split("\nla: ", 1)[1].splitlines()[0])["m2m:cin"]
+    assert la["ri"] == cnt["m2m:cin"][-1]["ri"]
+    # A second run of the same device: registered already (4117 is fine),
+    # its readings are added.
+    p = run(d.coaps_port, "--identity", ident, "--key", key.encode().hex(),
+            "--originator", orig, "--count", "2")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "register AE: 4.03 rsc 4117" in p.stdout
+    assert "create container: 4.03 rsc 4105" in p.stdout
+    assert readings(d, orig)["cni"] == 6
+
+
+@pytest.mark.parametrize("which", ["wrong key", "unknown identity"])
+def test_bad_credentials_fail_cleanly(d, which):
+    orig = uniq("Cpzbad")
+    ident, key = uniq("id-"), uniq("key-")
+    d.psk_add(ident, key, orig)
+    if which == "wrong key":
+        args = ["--identity", ident, "--key", b"not-the-key".hex()]
+    else:
+        args = ["--identity", uniq("nobody-"), "--key", key.encode().hex()]
+    t0 = time.monotonic()
+    p = run(d.coaps_port, *args, "--originator", orig, "--timeout", "3000")
+    took = time.monotonic() - t0
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "DTLS handshake with 127.0.0.1:%d failed" % d.coaps_port \
+        in p.stderr
+    assert "wrong identity or key" in p.stderr
+    assert took < 3 + 2, took
+    assert "register AE" not in p.stdout
+    assert d.get("plaza/" + orig).status_code == 404
+    assert d.alive()
+
+
+def test_closed_port_fails_at_once():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    t0 = time.monotonic()
+    p = run(port, "--identity", "x", "--key", "00", "--originator", "Cx",
+            "--timeout", "5000")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "nothing listening there" in p.stderr
+    assert time.monotonic() - t0 < 5
+
+
+def test_silent_port_times_out_within_the_bound():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    try:
+        t0 = time.monotonic()
+        p = run(s.getsockname()[1], "--identity", "x", "--key", "00",
+                "--originator", "Cx", "--timeout", "2000")
+        took = time.monotonic() - t0
+        # The ClientHello arrived and was retransmitted.
+        hellos = 0
+        s.setblocking(False)
+        while True:
+            try:
+                data = s.recv(2048)
+            except BlockingIOError:
+                break
+            hellos += data[0] == 22   # a handshake record
+    finally:
+        s.close()
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "timed out (no handshake within 2000 ms" in p.stderr
+    assert 2.0 <= took < 2.0 + 1.5, took
+    assert hellos >= 2
+
+
+def test_bad_usage():
+    p = subprocess.run([EXAMPLE, "--host", "127.0.0.1"], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode == 2 and "usage:" in p.stderr
+    p = run(9, "--identity", "x", "--key", "0g", "--originator", "Cx")
+    assert p.returncode == 1 and "bad --key" in p.stderr
+    p = subprocess.run([EXAMPLE, "--host", "localhost", "--port", "9",
+                        "--identity", "x", "--key", "00", "--originator",
+                        "Cx"], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 1 and "numeric IPv4 or IPv6" in p.stderr
+
+
+# Vector G1 of shared/spec/security.md 1.4 (TS 35.208 Test Set 1 SIM).
+G1 = {"k": "465b5ce8b199b49faa5f0a2ee238a6bc",
+      "opc": "cd63cb71954a9f4e48a5994e37a02baf",
+      "rand": "23553cbe9637a89d218ae64dae47bf35",
+      "impi": "001010000000001@ims.mnc001.mcc001.3gppnetwork.org",
+      "naf": "naf.example.org",
+      "ks_naf": "4b0dd9165c64ad093878411c60e2189f"
+                "fa556ec29715ca75a8de98e0c1abf273",
+      "btid": "I1U8vpY3qJ0hiuZNrke/NQ==@bsf.example.org"}
+
+
+def test_gba_derived_psk_is_used(d):
+    """Not a bootstrap (no BSF here): plazad is given G1's Ks_NAF as a
+    plain PSK under the GBA identity, and the device, holding only the
+    SIM's K and OPc and the bootstrap's RAND, derives the same key."""
+    orig = uniq("Cgba")
+    ident = "3GPP-bootstrapping" + G1["btid"]
+    psk_add_hex(d, ident, G1["ks_naf"], orig)
+    gba = ["--gba-k", G1["k"], "--gba-opc", G1["opc"], "--gba-rand",
+           G1["rand"], "--gba-impi", G1["impi"], "--naf-fqdn", G1["naf"],
+           "--originator", orig, "--count", "1"]
+    p = run(d.coaps_port, *gba)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "identity " + ident in p.stdout
+    assert readings(d, orig)["cni"] == 1
+    # Another SIM (K changed) derives another key: no session.
+    bad = list(gba)
+    bad[1] = "565b5ce8b199b49faa5f0a2ee238a6bc"
+    p = run(d.coaps_port, *bad, "--timeout", "2000")
+    assert p.returncode == 1 and "wrong identity or key" in p.stderr
