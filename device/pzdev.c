@@ -5,8 +5,8 @@
  *
  * No heap: every buffer is the caller's or inside struct pzdev.  The
  * only OS interfaces used are a UDP socket (socket, connect, send, recv,
- * poll) and a monotonic clock; a port replaces dv_now, dv_send and
- * dv_recv (docs/device.md).
+ * poll), a monotonic clock and getrandom; a port replaces dv_now,
+ * dv_send, dv_recv and dv_entropy (docs/device.md).
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <mbedtls/net_sockets.h>
@@ -457,6 +458,26 @@ static int dv_recv(void *ctx, unsigned char *buf, size_t len,
 	return MBEDTLS_ERR_NET_RECV_FAILED;   /* ECONNREFUSED: no server */
 }
 
+/*
+ * The DRBG's entropy: the OS's (getrandom).  A port feeds its hardware
+ * RNG here; mbedTLS's own entropy collector is not used, as its context
+ * alone is larger than the rest of the state.
+ */
+static int dv_entropy(void *ctx, unsigned char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = getrandom(buf, len, 0);
+
+		if (n < 0 && errno != EINTR)
+			return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
 /* A UDP socket connected to host:port (so ICMP errors are reported). */
 static int dv_socket(struct pzdev *d, const char *host, uint16_t port)
 {
@@ -506,8 +527,8 @@ static int tls_setup(struct pzdev *d, const uint8_t *id, size_t id_len,
 	d->ciphersuites[0] = MBEDTLS_TLS_PSK_WITH_AES_128_CCM_8;
 	d->ciphersuites[1] = MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256;
 	d->ciphersuites[2] = 0;
-	ret = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func,
-				    &t->entropy, (const uint8_t *)pers,
+	ret = mbedtls_ctr_drbg_seed(&t->drbg, dv_entropy, NULL,
+				    (const uint8_t *)pers,
 				    sizeof(pers) - 1);
 	if (!ret)
 		ret = mbedtls_ssl_config_defaults(&t->conf,
@@ -548,7 +569,6 @@ int pzdev_open(struct pzdev *d, const char *host, uint16_t port,
 	mbedtls_ssl_init(&t->ssl);
 	mbedtls_ssl_config_init(&t->conf);
 	mbedtls_ctr_drbg_init(&t->drbg);
-	mbedtls_entropy_init(&t->entropy);
 	if (!host || !id || !key || !id_len || id_len > PZDEV_PSK_ID_MAX ||
 	    !key_len || key_len > PZDEV_PSK_MAX)
 		return PZDEV_EINVAL;
@@ -717,7 +737,6 @@ void pzdev_close(struct pzdev *d)
 	mbedtls_ssl_free(&t->ssl);
 	mbedtls_ssl_config_free(&t->conf);
 	mbedtls_ctr_drbg_free(&t->drbg);
-	mbedtls_entropy_free(&t->entropy);
 	mbedtls_platform_zeroize(d, sizeof(*d));
 	d->fd = -1;
 }

@@ -25,7 +25,6 @@
 #include <stdint.h>
 
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/timing.h>
 
@@ -222,7 +221,6 @@ struct pzdev {
 		mbedtls_ssl_context ssl;
 		mbedtls_ssl_config conf;
 		mbedtls_ctr_drbg_context drbg;
-		mbedtls_entropy_context entropy;
 		mbedtls_timing_delay_context timer;
 	} tls;
 };
