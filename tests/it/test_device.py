@@ -11,6 +11,7 @@ simulated SIM of vector G1 (shared/spec/security.md 1.4), and plazad holds
 that vector's Ks_NAF as a plain PSK."""
 import json
 import os
+import select
 import socket
 import subprocess
 import time
@@ -20,6 +21,7 @@ import cbor2
 import pytest
 import requests
 
+import coapmsg as cm
 from conftest import BUILD
 from coapd import CoapPlazad
 
@@ -203,3 +205,127 @@ def test_gba_derived_psk_is_used(d):
     bad[1] = "565b5ce8b199b49faa5f0a2ee238a6bc"
     p = run(d.coaps_port, *bad, "--timeout", "2000")
     assert p.returncode == 1 and "wrong identity or key" in p.stderr
+
+
+# --- against a fake server: openssl s_server as the DTLS peer --------------
+
+class FakeServer:
+    """openssl s_server -dtls1_2 with a PSK: each record the device sends
+    comes out on stdout, each datagram written to stdin goes back as one
+    record.  The test plays the CoAP server by hand."""
+
+    def __init__(self, ident, key):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.p = subprocess.Popen(
+            ["openssl", "s_server", "-dtls1_2", "-accept", str(self.port),
+             "-nocert", "-psk", key.hex(), "-psk_identity", ident,
+             "-cipher", "PSK-AES128-CCM8", "-quiet"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        self.pending = []
+        self.wait_listening()
+
+    def wait_listening(self, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = subprocess.run(["ss", "-uln"], capture_output=True,
+                                 text=True).stdout
+            if ":%d " % self.port in out:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("s_server did not bind")
+
+    def recv(self, timeout=10.0):
+        """(arrival time, decoded message) or None.  An empty message is
+        exactly 4 octets, so one that arrived glued to the next datagram
+        is split off."""
+        if self.pending:
+            return self.pending.pop(0)
+        r, _, _ = select.select([self.p.stdout], [], [], timeout)
+        if not r:
+            return None
+        data = os.read(self.p.stdout.fileno(), 65536)
+        now = time.monotonic()
+        while len(data) > 4 and data[1] == 0 and data[0] & 0x0f == 0:
+            self.pending.append((now, cm.decode(data[:4])))
+            data = data[4:]
+        self.pending.append((now, cm.decode(data)))
+        return self.pending.pop(0)
+
+    def send(self, datagram):
+        self.p.stdin.write(datagram)
+        self.p.stdin.flush()
+
+    def answer(self, req, code, rsc, payload=b"", mtype=cm.ACK, mid=None):
+        opts = [(cm.RSC, rsc)]
+        if payload:
+            opts.append((cm.CONTENT_FORMAT, cm.CF_JSON))
+        self.send(cm.encode(code, opts, payload, mtype=mtype,
+                            mid=req[2] if mid is None else mid,
+                            token=req[3]))
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def test_retransmission_and_separate_response():
+    key = b"fake-key"
+    srv = FakeServer("id-fake", key)
+    dev = subprocess.Popen([EXAMPLE, "--host", "127.0.0.1", "--port",
+                            str(srv.port), "--identity", "id-fake", "--key",
+                            key.hex(), "--originator", "Cfake", "--count",
+                            "1", "--timeout", "30000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        # Unanswered, the registration is sent three times: after 2-3 s
+        # (ACK_TIMEOUT times the random factor), then after twice that.
+        sends = [srv.recv() for _ in range(3)]
+        assert None not in sends
+        times = [t for t, _ in sends]
+        reqs = [m for _, m in sends]
+        assert all(m == reqs[0] for m in reqs), reqs
+        assert reqs[0][0] == cm.CON and reqs[0][1] == "0.02"
+        first, second = times[1] - times[0], times[2] - times[1]
+        assert 1.9 <= first <= 3.3, times
+        assert 2 * first - 0.4 <= second <= 2 * first + 0.4, times
+        # An empty ACK stops the retransmissions; the separate CON
+        # response that follows is acknowledged with its message ID.
+        srv.send(cm.encode(0, mtype=cm.ACK, mid=reqs[0][2], token=b""))
+        assert srv.recv(timeout=first + 0.5) is None
+        srv.answer(reqs[0], 0x41, 2001, mtype=cm.CON, mid=0x4242)
+        got = srv.recv()
+        assert got is not None
+        assert got[1][:3] == (cm.ACK, "0.00", 0x4242), got
+        # The rest, piggybacked: container, one SenML post, la.
+        for code, rsc, body in ((0x41, 2001, b""), (0x41, 2001, b""),
+                                (0x45, 2000, b'{"m2m:cin":{"con":"x"}}')):
+            got = srv.recv()
+            assert got is not None and got[1][0] == cm.CON
+            srv.answer(got[1], code, rsc, body)
+        out, err = dev.communicate(timeout=10)
+        assert dev.returncode == 0, out + err
+        assert "register AE: 2.01 rsc 2001" in out
+        assert 'la: {"m2m:cin":{"con":"x"}}' in out
+    finally:
+        dev.kill()
+        srv.close()
+
+
+def test_unanswered_request_times_out_within_the_bound():
+    key = b"fake-key"
+    srv = FakeServer("id-fake", key)
+    try:
+        t0 = time.monotonic()
+        p = run(srv.port, "--identity", "id-fake", "--key", key.hex(),
+                "--originator", "Cfake", "--timeout", "3000")
+        took = time.monotonic() - t0
+        assert p.returncode == 1, p.stdout + p.stderr
+        assert "register AE: timed out" in p.stderr
+        assert took < 3 + 3 + 1.5, took   # handshake, then the request
+    finally:
+        srv.close()
