@@ -651,6 +651,32 @@ static int dv_match(struct pzdev *d, struct pzdev_msg *rsp, uint16_t mid,
 	return rsp->code >= PZDEV_CODE(2, 0) && ours ? 1 : 0;
 }
 
+/*
+ * A datagram longer than the receive buffer (mbedTLS holds the rest of the
+ * record): drop the rest.  If it was the answer to the request with mid
+ * and token (its header is in d->rx), acknowledge it when confirmable and
+ * fail the request with PZDEV_ETOOBIG; anything else is ignored (0).
+ */
+static int dv_oversized(struct pzdev *d, uint16_t mid, const uint8_t *token)
+{
+	uint8_t type = d->rx[0] >> 4 & 3, code = d->rx[1];
+	uint16_t rmid = (uint16_t)(d->rx[2] << 8 | d->rx[3]);
+	bool ours = d->rx[0] >> 6 == 1 && (d->rx[0] & 0x0f) == 4 &&
+		    !memcmp(d->rx + 4, token, 4);
+	int rc = 0;
+
+	while (mbedtls_ssl_get_bytes_avail(&d->tls.ssl))
+		if (mbedtls_ssl_read(&d->tls.ssl, d->rx, sizeof(d->rx)) <= 0)
+			break;
+	if (!ours || code < PZDEV_CODE(2, 0))
+		return 0;
+	if (type == PZDEV_ACK && rmid != mid)
+		return 0;
+	if (type == PZDEV_CON)
+		rc = dv_empty(d, PZDEV_ACK, rmid);
+	return rc ? rc : PZDEV_ETOOBIG;
+}
+
 int pzdev_request(struct pzdev *d, struct pzdev_wr *w,
 		  struct pzdev_msg *rsp, unsigned timeout_ms)
 {
@@ -704,6 +730,10 @@ int pzdev_request(struct pzdev *d, struct pzdev_wr *w,
 			if (rc == PZDEV_ETIMEOUT)
 				rc = PZDEV_ETLS;
 			break;
+		}
+		if (mbedtls_ssl_get_bytes_avail(&d->tls.ssl)) {
+			rc = dv_oversized(d, mid, token);
+			continue;
 		}
 		if (pzdev_coap_parse(d->rx, (size_t)n, rsp))
 			continue;           /* not CoAP: ignored (RFC 7252 4.2) */

@@ -257,7 +257,8 @@ struct pzdev_wr *pzdev_req_begin(struct pzdev *d, struct pzdev_wr *w,
  * empty ACK (a confirmable one is acknowledged).  The answer is parsed
  * into rsp, which borrows d's receive buffer until the next call.
  * Returns within timeout_ms.
- * PZDEV_OK; PZDEV_ETOOBIG/EINVAL (w's error); PZDEV_ETIMEOUT (no ACK after
+ * PZDEV_OK; PZDEV_ETOOBIG/EINVAL (w's error, or an answer longer than
+ * PZDEV_MSG_MAX, which is dropped); PZDEV_ETIMEOUT (no ACK after
  * the last retransmission, or no answer in time); PZDEV_ERESET;
  * PZDEV_ETLS (the session failed or the peer closed it); PZDEV_ENET.
  */

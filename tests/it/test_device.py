@@ -329,3 +329,26 @@ def test_unanswered_request_times_out_within_the_bound():
         assert took < 3 + 3 + 1.5, took   # handshake, then the request
     finally:
         srv.close()
+
+
+def test_oversized_answer_is_refused():
+    """An answer longer than PZDEV_MSG_MAX (1,024) fails its request
+    with a clear error instead of being cut short."""
+    key = b"fake-key"
+    srv = FakeServer("id-fake", key)
+    try:
+        dev = subprocess.Popen([EXAMPLE, "--host", "127.0.0.1", "--port",
+                                str(srv.port), "--identity", "id-fake",
+                                "--key", key.hex(), "--originator", "Cfake",
+                                "--timeout", "10000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        got = srv.recv()
+        assert got is not None and got[1][1] == "0.02"
+        srv.answer(got[1], 0x41, 2001, b"{" + b" " * 1100 + b"}")
+        out, err = dev.communicate(timeout=10)
+        assert dev.returncode == 1, out + err
+        assert "register AE: too big for the buffer" in err
+    finally:
+        dev.kill()
+        srv.close()
