@@ -307,6 +307,15 @@ static void senml_refuses(void **state)
 	assert_string_equal(pzdev_strerror(-1), "unknown error");
 }
 
+/* The RAM budget of issue 6: the whole state, mbedTLS's contexts
+ * included, in 4 KiB (bench/device.md). */
+static void state_fits_4k(void **state)
+{
+	assert_true(sizeof(struct pzdev) <= 4096);
+	assert_true(sizeof(struct pzdev) - sizeof(((struct pzdev *)0)->tls)
+		    <= 2 * PZDEV_MSG_MAX + 128);
+}
+
 /* --- GBA ------------------------------------------------------------------- */
 
 static void hex(const char *s, uint8_t *out, size_t n)
@@ -364,6 +373,7 @@ int main(void)
 		cmocka_unit_test(senml_record_bytes),
 		cmocka_unit_test(senml_numbers),
 		cmocka_unit_test(senml_refuses),
+		cmocka_unit_test(state_fits_4k),
 		cmocka_unit_test(gba_ks_naf_vector_g1),
 	};
 
