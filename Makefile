@@ -14,7 +14,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian 12 packages: build, run, test.
 DEPS_BUILD = cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev \
              libsqlite3-dev libcurl4-openssl-dev libssl-dev libcbor-dev \
-             libcoap3-dev libmosquitto-dev
+             libcoap3-dev libmosquitto-dev libmbedtls-dev
 DEPS_TEST  = libcmocka-dev python3-pytest python3-requests curl clang \
              libclang-rt-14-dev sqlite3 libcoap3-bin python3-cbor2 openssl \
              python3-cryptography mosquitto mosquitto-clients \
