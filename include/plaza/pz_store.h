@@ -100,6 +100,9 @@ struct pz_store_sub {
 	uint64_t sqn;                      /* highest SQN issued (48 bits) */
 	uint8_t amf[2];                    /* AMF of the vectors */
 	int64_t created;                   /* microseconds since the epoch */
+	char device[PZ_STORE_IMPI_MAX + 1];  /* the device's identifier in
+						the trust repository (a
+						urn:dev: URN), or "" */
 };
 
 /* A bootstrapping context of the BSF: Ks under its B-TID until expires. */
@@ -114,7 +117,8 @@ struct pz_store_boot {
 
 /* Called per subscriber by pz_store_sub_list (no secrets given). */
 typedef int (*pz_store_sub_cb)(void *ud, const char *impi, uint64_t sqn,
-			       const uint8_t amf[2], int64_t created);
+			       const uint8_t amf[2], const char *device,
+			       int64_t created);
 
 /* Backend options, from the configuration. */
 struct pz_store_opts {

@@ -128,14 +128,14 @@ static const char *const sql_text[S_MAX] = {
 			"VALUES(?1,?2)",
 	[S_ALIAS_GET] = "SELECT id FROM ident_alias WHERE alias=?1",
 	[S_ALIAS_DEL] = "DELETE FROM ident_alias WHERE alias=?1",
-	[S_SUB_PUT] = "INSERT INTO subscriber(impi,k,opc,sqn,amf,created) "
-		      "VALUES(?1,?2,?3,?4,?5,?6)",
-	[S_SUB_GET] = "SELECT k,opc,sqn,amf,created FROM subscriber "
+	[S_SUB_PUT] = "INSERT INTO subscriber(impi,k,opc,sqn,amf,created,"
+		      "device) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	[S_SUB_GET] = "SELECT k,opc,sqn,amf,created,device FROM subscriber "
 		      "WHERE impi=?1",
 	[S_SUB_SQN] = "UPDATE subscriber SET sqn=?2 WHERE impi=?1",
 	[S_SUB_DEL] = "DELETE FROM subscriber WHERE impi=?1",
 	[S_SUB_DEL_BOOT] = "DELETE FROM bootstrap WHERE impi=?1",
-	[S_SUB_LIST] = "SELECT impi,sqn,amf,created FROM subscriber "
+	[S_SUB_LIST] = "SELECT impi,sqn,amf,created,device FROM subscriber "
 		       "ORDER BY impi",
 	[S_BOOT_PUT] = "INSERT OR REPLACE INTO bootstrap(btid,impi,ks,rand,"
 		       "expires) VALUES(?1,?2,?3,?4,?5)",
@@ -183,13 +183,15 @@ static const char sql_schema_v2[] =
 	"CREATE TABLE ident_alias(alias TEXT PRIMARY KEY, id TEXT NOT NULL);";
 
 /* Version 3: the BSF's subscribers (K and OPc, the AKA secrets, and the
- * highest SQN issued) and its bootstrapping contexts (Ks by B-TID).
+ * highest SQN issued, and the device identity its bootstraps are logged
+ * under) and its bootstrapping contexts (Ks by B-TID).
  * IF NOT EXISTS: a database whose user_version was set back by hand
  * still opens. */
 static const char sql_schema_v3[] =
 	"CREATE TABLE IF NOT EXISTS subscriber(impi TEXT PRIMARY KEY,"
 	" k BLOB NOT NULL, opc BLOB NOT NULL, sqn INTEGER NOT NULL,"
-	" amf BLOB NOT NULL, created INTEGER NOT NULL);"
+	" amf BLOB NOT NULL, created INTEGER NOT NULL,"
+	" device TEXT NOT NULL DEFAULT '');"
 	"CREATE TABLE IF NOT EXISTS bootstrap(btid TEXT PRIMARY KEY,"
 	" impi TEXT NOT NULL, ks BLOB NOT NULL, rand BLOB NOT NULL,"
 	" expires INTEGER NOT NULL);"
@@ -1311,6 +1313,7 @@ static int sql_sub_put(pz_store *st, const struct pz_store_sub *sub)
 	sqlite3_bind_int64(q, 4, (int64_t)sub->sqn);
 	sqlite3_bind_blob(q, 5, sub->amf, sizeof(sub->amf), SQLITE_STATIC);
 	sqlite3_bind_int64(q, 6, pz_time_now());
+	sqlite3_bind_text(q, 7, sub->device, -1, SQLITE_STATIC);
 	return sql_step_done(SQL(st), q, "subscriber put");
 }
 
@@ -1335,6 +1338,12 @@ static int sql_sub_get(pz_store *st, const char *impi,
 			rc = sql_blob(s, q, 3, out->amf, sizeof(out->amf));
 		out->sqn = (uint64_t)sqlite3_column_int64(q, 2);
 		out->created = sqlite3_column_int64(q, 4);
+		if (rc == PZ_OK && (size_t)sqlite3_column_bytes(q, 5) >=
+		    sizeof(out->device))
+			rc = sql_fail(s, "subscriber get");
+		else if (rc == PZ_OK && sqlite3_column_text(q, 5))
+			memcpy(out->device, sqlite3_column_text(q, 5),
+			       (size_t)sqlite3_column_bytes(q, 5));
 	} else {
 		rc = r == SQLITE_DONE ? PZ_ENOTFOUND :
 		     sql_fail(s, "subscriber get");
@@ -1390,6 +1399,7 @@ static int sql_sub_list(pz_store *st, pz_store_sub_cb cb, void *ud)
 			memcpy(amf, sqlite3_column_blob(q, 2), 2);
 		if (cb(ud, (const char *)sqlite3_column_text(q, 0),
 		       (uint64_t)sqlite3_column_int64(q, 1), amf,
+		       (const char *)sqlite3_column_text(q, 4),
 		       sqlite3_column_int64(q, 3)))
 			break;
 	}

@@ -920,14 +920,14 @@ static void test_migrate_v2(void **state)
 }
 
 static int list_cb(void *ud, const char *impi, uint64_t sqn,
-		   const uint8_t amf[2], int64_t created)
+		   const uint8_t amf[2], const char *device, int64_t created)
 {
 	char *out = ud;
 	size_t n = strlen(out);
 
 	assert_true(created > 0);
-	snprintf(out + n, 256 - n, "%s:%llu:%02x%02x;", impi,
-		 (unsigned long long)sqn, amf[0], amf[1]);
+	snprintf(out + n, 256 - n, "%s:%llu:%02x%02x:%s;", impi,
+		 (unsigned long long)sqn, amf[0], amf[1], device);
 	return 0;
 }
 
@@ -944,6 +944,7 @@ static void test_subscribers(void **state)
 	int64_t n = -1;
 
 	b = mksub("a@ims.example", PZ_STORE_SQN_MAX);
+	snprintf(b.device, sizeof(b.device), "urn:dev:mac:0024befffe804ff1");
 	assert_int_equal(pz_store_sub_put(f->st, &a), PZ_OK);
 	assert_int_equal(pz_store_sub_put(f->st, &b), PZ_OK);
 	assert_int_equal(pz_store_sub_put(f->st, &a), PZ_EEXIST);
@@ -968,8 +969,8 @@ static void test_subscribers(void **state)
 	big[sizeof(big) - 1] = 0;
 	assert_int_equal(pz_store_sub_get(f->st, big, &got), PZ_ENOTFOUND);
 	assert_int_equal(pz_store_sub_list(f->st, list_cb, list), PZ_OK);
-	assert_string_equal(list, "a@ims.example:281474976710655:8000;"
-			    "b@ims.example:77:8000;");
+	assert_string_equal(list, "a@ims.example:281474976710655:8000:"
+			    "urn:dev:mac:0024befffe804ff1;b@ims.example:77:8000:;");
 
 	memset(&bt, 0, sizeof(bt));
 	snprintf(bt.btid, sizeof(bt.btid), "I1U8vpY3qJ0hiuZNrke/NQ==@bsf.x");
@@ -995,6 +996,7 @@ static void test_subscribers(void **state)
 	reopen(f);
 	assert_int_equal(pz_store_sub_get(f->st, "a@ims.example", &got), PZ_OK);
 	assert_int_equal(got.sqn, PZ_STORE_SQN_MAX);
+	assert_string_equal(got.device, "urn:dev:mac:0024befffe804ff1");
 }
 
 static void test_options(void **state)
