@@ -12,13 +12,14 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 
-from conftest import Plazad
+from conftest import PLAZA, Plazad
 from test_boot_vectors import ks_naf, milenage, xor
 
 UB = "/.plaza/bsf/ub"
@@ -383,3 +384,39 @@ def test_bsf_off_by_default(plazad):
     assert r.status_code == 404
     assert zn(plazad, "x@y").status_code == 404
 
+
+def plaza(d, *args):
+    return subprocess.run([PLAZA, "--url", d.url, "--data", d.data] +
+                          list(args), capture_output=True, text=True,
+                          timeout=20)
+
+
+def test_cli_subscriber(bsf):
+    k, opc = os.urandom(16), os.urandom(16)
+    impi = "cli@ims.mnc001.mcc001.3gppnetwork.org"
+    r = plaza(bsf, "subscriber", "add", impi, "--k", k.hex(), "--opc",
+              opc.hex(), "--sqn", "7", "--amf", "8000")
+    assert r.returncode == 0, r.stderr
+    assert "added" in r.stdout and k.hex() not in r.stdout
+    r = plaza(bsf, "subscriber", "list")
+    assert r.returncode == 0 and impi in r.stdout
+    assert k.hex() not in r.stdout and opc.hex() not in r.stdout
+    line = [l for l in r.stdout.splitlines() if l.startswith(impi)][0]
+    assert line.split()[1] == "7"
+    r = plaza(bsf, "--json", "subscriber", "list")
+    assert r.returncode == 0
+    assert k.hex() not in r.stdout and opc.hex() not in r.stdout
+    # The added subscriber bootstraps.
+    ue = UE(impi, k, opc, sqn_ms=7)
+    assert ue.bootstrap(bsf).status_code == 200
+    r = plaza(bsf, "subscriber", "add", impi, "--k", k.hex(), "--opc",
+              opc.hex())
+    assert r.returncode != 0
+    r = plaza(bsf, "subscriber", "add", "x@y", "--k", k.hex(), "--opc",
+              opc.hex(), "--sqn", "-1")
+    assert r.returncode != 0
+    assert plaza(bsf, "subscriber", "add", "x@y").returncode != 0
+    r = plaza(bsf, "subscriber", "remove", impi)
+    assert r.returncode == 0 and "removed" in r.stdout
+    assert plaza(bsf, "subscriber", "remove", impi).returncode != 0
+    assert plaza(bsf, "subscriber", "frobnicate").returncode != 0
