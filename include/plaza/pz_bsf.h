@@ -62,7 +62,8 @@ struct pz_bsf_ub_in {
 /* Its answer: status, one header (name static, value owned) and a body
  * (owned) of type ctype (static).  pz_bsf_ub_out_free releases it. */
 struct pz_bsf_ub_out {
-	int status;                /* 200, 400, 401, 500 */
+	int status;                /* 200, 400, 401, 403 (the subscriber's
+				      device is revoked), 405, 500 */
 	const char *hname;         /* "WWW-Authenticate",
 				      "Authentication-Info" or NULL */
 	char *hvalue;

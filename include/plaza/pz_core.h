@@ -181,7 +181,8 @@ int pz_core_psk_list(pz_core *core,
  * pz_core_sub_get - the subscriber with its secrets: the BSF only.
  * pz_core_sub_sqn - set impi's highest SQN (resynchronisation).
  * pz_core_boot_put - store the context b and raise its subscriber's SQN
- * to sqn (never lowers it), and log the key.  PZ_OK, PZ_ENOTFOUND (the
+ * to sqn (never lowers it), and log the key; expired contexts are
+ * deleted in the same transaction.  PZ_OK, PZ_ENOTFOUND (the
  * subscriber went away or its device is gone), PZ_ESTATE (the device is
  * revoked or decommissioned), PZ_ESTORE, the trust log's errors.
  * pz_core_boot_get - the context of btid (expired or not).

@@ -382,6 +382,15 @@ static int bsf_success(pz_bsf *b, const struct bsf_pending *p,
 	bt.expires = pz_time_now() + b->lifetime_s * 1000000;
 	rc = pz_core_boot_put(b->core, &bt, p->sqn);
 	OPENSSL_cleanse(bt.ks, sizeof(bt.ks));
+	if (rc == PZ_ENOTFOUND) {
+		/* Removed while its challenge waited: as for any unknown. */
+		pz_log(PZ_INFO, "bsf", "%s went away during its bootstrap",
+		       p->impi);
+		return bsf_challenge(b, p->impi, 0, out);
+	}
+	if (rc == PZ_ESTATE)
+		return bsf_error(out, 403, "the device is revoked or "
+				 "decommissioned");
 	if (rc != PZ_OK) {
 		pz_log(PZ_ERROR, "bsf", "cannot store the bootstrap of %s: %s",
 		       p->impi, pz_strerror(rc));

@@ -218,6 +218,10 @@ int pz_core_boot_put(pz_core *core, const struct pz_store_boot *b,
 	rc = pz_store_sub_get(core->store, b->impi, &sub);
 	if (rc == PZ_OK && sqn > sub.sqn)
 		rc = pz_store_sub_sqn(core->store, b->impi, sqn);
+	/* Expired contexts go with each new one: the table stays the size
+	 * of the live B-TIDs. */
+	if (rc == PZ_OK)
+		rc = pz_store_boot_purge(core->store, pz_time_now(), NULL);
 	if (rc == PZ_OK)
 		rc = pz_store_boot_put(core->store, b);
 	if (rc == PZ_OK)

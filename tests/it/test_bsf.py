@@ -365,6 +365,26 @@ def test_removed_subscriber_loses_btid(bsf):
                  ue.impi).status_code == 200
     assert zn(bsf, btid).status_code == 404
     assert not gba_keys(bsf, "urn:dev:os:32473-bsf3")
+    # Removed while a challenge waits: the answer gets a 401, not an error.
+    ue2 = new_ue(bsf, "gone2")
+    r = ue2.first(bsf)
+    assert admin(bsf, "DELETE", "/.plaza/subscribers/" +
+                 ue2.impi).status_code == 200
+    r = ue2.answer(bsf, r)
+    assert r.status_code == 401 and "WWW-Authenticate" in r.headers
+
+
+def test_revoked_device_gets_no_btid(bsf):
+    dev = "urn:dev:os:32473-bsf4"
+    ue = new_ue(bsf, "revoked", device=dev)
+    assert ue.bootstrap(bsf).status_code == 200
+    r = admin(bsf, "POST", "/.plaza/ids/%s/revoke" % dev,
+              {"reason": "stolen"})
+    assert r.status_code == 200, r.text
+    r = ue.bootstrap(bsf)
+    assert r.status_code == 403 and "revoked" in r.json()["error"]
+    btid = base64.b64encode(ue.last["rand"]).decode() + "@" + REALM
+    assert zn(bsf, btid).status_code == 404
 
 
 def test_expired_btid_refused(plazad_factory):
