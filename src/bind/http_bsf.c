@@ -94,11 +94,16 @@ static int bsf_zn(const struct pz_http_mgmt_in *in, const json_t *body,
 	uint8_t naf[PZ_GBA_NAF_ID_MAX];
 	char ks[2 * 32 + 1], ts[PZ_TS_LEN];
 	struct pz_bsf_zn z;
+	struct pz_gba_btid parsed;
+	const char *why = NULL;
 	size_t nlen = 0;
 	int rc;
 
 	if (!btid || !*btid)
 		return bsf_fail(out, 400, "'btid' is required");
+	/* This BSF's B-TIDs have one form; anything else is malformed. */
+	if (pz_gba_btid_parse(btid, strlen(btid), &parsed, &why) != PZ_OK)
+		return bsf_fail(out, 400, why ? why : "malformed B-TID");
 	if (bsf_hex(hex, naf, 0, sizeof(naf), &nlen) != PZ_OK ||
 	    nlen <= PZ_GBA_UA_ID_LEN)
 		return bsf_fail(out, 400, "'naf_id' must be hex of the NAF "

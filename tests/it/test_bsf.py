@@ -214,6 +214,12 @@ def test_zn_needs_admin_and_known_btid(bsf):
     r = zn(bsf, "AAAAAAAAAAAAAAAAAAAAAA==@" + REALM)
     assert r.status_code == 404 and "B-TID" in r.json()["error"]
     assert zn(bsf, "x", naf_id=b"\x01\x00").status_code == 400
+    # Not a B-TID of this form (RFC 4648 base64 of 16 octets "@" host).
+    for bad in ("x", "not base64!!!!!!!!!!!!!!@" + REALM,
+                "AAAAAAAAAAAAAAAAAAAAAB==@" + REALM, "A" * 300):
+        r = zn(bsf, bad)
+        assert r.status_code == 400 and r.json()["error"].startswith(
+            "B-TID"), (bad, r.text)
     r = admin(bsf, "POST", "/.plaza/bsf/zn", {"naf_id": NAF_ID.hex()})
     assert r.status_code == 400
 
