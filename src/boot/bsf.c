@@ -216,11 +216,19 @@ static struct bsf_pending *bsf_find(pz_bsf *b, const char *nonce,
 	return NULL;
 }
 
-/* Fill out with a JSON error body of status (why: static, no quotes). */
+/* Fill out with a JSON error body of status (why: static, no quotes),
+ * replacing any body; a 401 keeps its challenge header, others drop it. */
 static int bsf_error(struct pz_bsf_ub_out *out, int status, const char *why)
 {
 	char buf[256];
 
+	pz_free(out->body);
+	out->body = NULL;
+	if (status != 401) {
+		pz_free(out->hvalue);
+		out->hvalue = NULL;
+		out->hname = NULL;
+	}
 	snprintf(buf, sizeof(buf), "{\"error\": \"%s\"}", why);
 	out->status = status;
 	out->ctype = "application/json";
