@@ -44,6 +44,7 @@ struct bsf_pending {
 	bool known;                              /* IMPI is a subscriber */
 	char nonce[BSF_NONCE_B64 + 1];           /* as sent */
 	char impi[PZ_DIGEST_USER_MAX + 1];
+	uint64_t tag;                            /* of impi, bsf_subject */
 	uint8_t rand[PZ_MILENAGE_RAND_LEN];
 	uint8_t xres[PZ_MILENAGE_RES_LEN];       /* secret */
 	uint8_t ck[PZ_MILENAGE_CK_LEN];          /* secret */
@@ -68,6 +69,7 @@ struct bsf_subject {
 	bool known;
 	uint8_t k[16], opc[16], amf[2];          /* secrets */
 	uint64_t sqn;                            /* highest issued */
+	uint64_t tag;                            /* keyed hash of the IMPI */
 };
 
 static void bsf_wipe_subject(struct bsf_subject *s)
@@ -163,6 +165,8 @@ static int bsf_subject(pz_bsf *b, const char *impi, struct bsf_subject *s)
 	if (!HMAC(EVP_sha256(), b->dummy_key, sizeof(b->dummy_key),
 		  (const uint8_t *)impi, strlen(impi), d, &dl) || dl != 32)
 		return PZ_ENOMEM;
+	for (int i = 0; i < 8; i++)
+		s->tag = s->tag << 8 | d[24 + i];
 	rc = pz_core_sub_get(b->core, impi, &sub);
 	if (rc == PZ_OK) {
 		s->known = true;
@@ -190,14 +194,17 @@ static bool bsf_live(const pz_bsf *b, const struct bsf_pending *p,
 	return p->used && now - p->born <= b->challenge_s * 1000000;
 }
 
-/* The highest SQN of impi's waiting challenges, or sqn if higher. */
+/* The highest SQN of impi's waiting challenges (tag: its keyed hash), or
+ * sqn if higher.  Every slot costs one integer comparison whatever its
+ * state or SQN, so the scan costs the same for a subscriber and for an
+ * unknown IMPI; names are compared only where the tags match. */
 static uint64_t bsf_sqn_pending(const pz_bsf *b, const char *impi,
-				uint64_t sqn, int64_t now)
+				uint64_t tag, uint64_t sqn, int64_t now)
 {
 	for (unsigned i = 0; i < b->max_pending; i++) {
 		const struct bsf_pending *p = &b->pending[i];
 
-		if (bsf_live(b, p, now) && p->sqn > sqn &&
+		if (p->tag == tag && bsf_live(b, p, now) && p->sqn > sqn &&
 		    !strcmp(p->impi, impi))
 			sqn = p->sqn;
 	}
@@ -258,8 +265,8 @@ static int bsf_challenge(pz_bsf *b, const char *impi, uint64_t sqn_floor,
 	rc = bsf_subject(b, impi, &s);
 	if (rc != PZ_OK)
 		return bsf_error(out, 500, "BSF: cannot read the subscriber");
-	sqn = bsf_sqn_pending(b, impi, s.sqn > sqn_floor ? s.sqn : sqn_floor,
-			      now) + 1;
+	sqn = bsf_sqn_pending(b, impi, s.tag, s.sqn > sqn_floor ? s.sqn :
+			      sqn_floor, now) + 1;
 	if (sqn > PZ_STORE_SQN_MAX)
 		sqn = 1;   /* wrapped: the UE will resynchronise */
 	bsf_sqn_put(sqn, sqnb);
@@ -286,6 +293,7 @@ static int bsf_challenge(pz_bsf *b, const char *impi, uint64_t sqn_floor,
 	p->known = s.known;
 	pz_b64_encode(raw, sizeof(raw), p->nonce, 0);
 	snprintf(p->impi, sizeof(p->impi), "%s", impi);
+	p->tag = s.tag;
 	memcpy(p->rand, raw, 16);
 	memcpy(p->xres, v.res, sizeof(p->xres));
 	memcpy(p->ck, v.ck, sizeof(p->ck));

@@ -130,8 +130,11 @@ static const char *const sql_text[S_MAX] = {
 	[S_ALIAS_DEL] = "DELETE FROM ident_alias WHERE alias=?1",
 	[S_SUB_PUT] = "INSERT INTO subscriber(impi,k,opc,sqn,amf,created,"
 		      "device) VALUES(?1,?2,?3,?4,?5,?6,?7)",
-	[S_SUB_GET] = "SELECT k,opc,sqn,amf,created,device FROM subscriber "
-		      "WHERE impi=?1",
+	/* One row whether or not the IMPI exists (the last column says),
+	 * so the BSF's lookup costs the same for both (pz_bsf.h). */
+	[S_SUB_GET] = "SELECT k,opc,sqn,amf,created,device,1 FROM subscriber "
+		      "WHERE impi=?1 UNION ALL SELECT zeroblob(16),"
+		      "zeroblob(16),0,zeroblob(2),0,'',0 LIMIT 1",
 	[S_SUB_SQN] = "UPDATE subscriber SET sqn=?2 WHERE impi=?1",
 	[S_SUB_DEL] = "DELETE FROM subscriber WHERE impi=?1",
 	[S_SUB_DEL_BOOT] = "DELETE FROM bootstrap WHERE impi=?1",
@@ -1330,6 +1333,7 @@ static int sql_sub_get(pz_store *st, const char *impi,
 	sqlite3_bind_text(q, 1, impi, -1, SQLITE_STATIC);
 	r = sqlite3_step(q);
 	if (r == SQLITE_ROW) {
+		/* The same reads for a real row and the stand-in. */
 		memcpy(out->impi, impi, strlen(impi) + 1);
 		rc = sql_blob(s, q, 0, out->k, sizeof(out->k));
 		if (rc == PZ_OK)
@@ -1344,9 +1348,10 @@ static int sql_sub_get(pz_store *st, const char *impi,
 		else if (rc == PZ_OK && sqlite3_column_text(q, 5))
 			memcpy(out->device, sqlite3_column_text(q, 5),
 			       (size_t)sqlite3_column_bytes(q, 5));
+		if (rc == PZ_OK && !sqlite3_column_int(q, 6))
+			rc = PZ_ENOTFOUND;
 	} else {
-		rc = r == SQLITE_DONE ? PZ_ENOTFOUND :
-		     sql_fail(s, "subscriber get");
+		rc = sql_fail(s, "subscriber get");
 	}
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
