@@ -6,10 +6,11 @@
  *
  * Connection i (keep-alive, driven from one thread with poll) plays the
  * UEs "<i>-<j>-<IMPI>", j = 0 .. UES-1 in turn (those subscribers must
- * exist, all with K and OPc; UES defaults to 1): the first request, the 401 challenge, AUTN checked
- * and RES computed with Milenage (plaza_boot), the auth-int answer, and a
- * 200 with a B-TID.  A challenge with an old SQN is answered with AUTS
- * as a USIM would (counted apart, not as a bootstrap).  Prints
+ * exist, all with K and OPc; UES defaults to 1): the first request, the
+ * 401 challenge, AUTN checked and RES computed with Milenage
+ * (plaza_boot), the auth-int answer, and a 200 with a B-TID.  A challenge
+ * with an old SQN is answered with AUTS as a USIM would (counted apart,
+ * not as a bootstrap).  Prints
  * "bootstraps N seconds S rate R/s resyncs X failures F".  Bounded: it
  * stops after SECONDS.
  */
@@ -225,7 +226,8 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	while (now_s() - t0 < secs) {
 		for (int i = 0; i < nc; i++)
-			pf[i] = (struct pollfd){ .fd = cs[i].fd, .events = POLLIN };
+			pf[i] = (struct pollfd){ .fd = cs[i].fd,
+						 .events = POLLIN };
 		if (poll(pf, (nfds_t)nc, 1000) < 0)
 			break;
 		for (int i = 0; i < nc; i++) {
