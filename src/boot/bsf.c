@@ -460,8 +460,9 @@ static const char *bsf_answer_why(const struct pz_digest *a)
 		return "Digest: qop must be auth-int";
 	if (strlen(a->nc) != 8 || strspn(a->nc, "0123456789abcdefABCDEF") != 8)
 		return "Digest: nc must be 8 hex digits";
-	if (strlen(a->response) != PZ_DIGEST_HEX_LEN)
-		return "Digest: response must be 32 hex digits";
+	if (strlen(a->response) != PZ_DIGEST_HEX_LEN ||
+	    strspn(a->response, "0123456789abcdef") != PZ_DIGEST_HEX_LEN)
+		return "Digest: response must be 32 lower-case hex digits";
 	return NULL;
 }
 

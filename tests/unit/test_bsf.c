@@ -400,6 +400,11 @@ static void test_refusals(void **state)
 			    "response=\"0123456789abcdef0123456789abcdef\"",
 			    &out), 400);
 	assert_non_null(strstr(out.body, "nc must be"));
+	assert_int_equal(ub(f, "Digest username=a, realm=r, nonce=n, uri=u, "
+			    "qop=auth-int, nc=00000001, cnonce=c, "
+			    "response=\"0123456789abcdef0123456789abcdeg\"",
+			    &out), 400);
+	assert_non_null(strstr(out.body, "response must be"));
 	/* 255 octets is an IMPI, 256 is not. */
 	memset(a, 'i', 255);
 	a[255] = '\0';
