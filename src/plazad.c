@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "plaza/pz_bsf.h"
 #include "plaza/pz_buf.h"
 #include "plaza/pz_coap.h"
 #include "plaza/pz_conf.h"
@@ -44,6 +45,7 @@ struct daemon {
 	pz_coap *coap;
 	pz_httpc *httpc;
 	pz_mqtt *mqtt;
+	pz_bsf *bsf;             /* the BSF (boot.bsf), or NULL */
 	int sigfd;
 	struct pz_buf ports;     /* portfile contents */
 	struct pz_buf poa;       /* the CSE's points of access */
@@ -334,6 +336,29 @@ static int http_poa(struct daemon *d, const char *addr, int port)
 			   n, addr, port);
 }
 
+/* The BSF (docs/bootstrap.md) when boot.bsf is on; its name defaults to
+ * the SP-ID. */
+static int start_bsf(struct daemon *d)
+{
+	struct pz_bsf_conf bc = { 0 };
+	int rc;
+
+	if (!d->conf.boot_bsf)
+		return PZ_OK;
+	bc.name = *d->conf.boot_bsf_name ? d->conf.boot_bsf_name :
+		  d->conf.sp_id;
+	bc.lifetime_s = d->conf.boot_lifetime;
+	bc.challenge_s = 300;
+	bc.max_pending = 4096;
+	rc = pz_bsf_new(&bc, d->core, &d->bsf);
+	if (rc == PZ_EINVAL)
+		fprintf(stderr, "plazad: boot.bsf_name '%s' is not a host "
+			"name\n", bc.name);
+	else if (rc == PZ_OK)
+		pz_log(PZ_INFO, "plazad", "BSF %s on /.plaza/bsf/ub", bc.name);
+	return rc;
+}
+
 static int start_http(struct daemon *d)
 {
 	struct pz_http_opts o = { 0 };
@@ -345,6 +370,7 @@ static int start_http(struct daemon *d)
 	o.max_conns = (unsigned)d->conf.http_max_conns;
 	o.timeout_s = (unsigned)d->conf.http_timeout;
 	o.log_public = d->conf.trust_public;
+	o.bsf = d->bsf;
 	o.limits = pz_codec_default_limits;
 	o.limits.max_bytes = (size_t)d->conf.http_max_body;
 	o.limits.max_depth = (int)d->conf.json_depth;
@@ -629,6 +655,8 @@ static int start(struct daemon *d)
 		rc = pz_core_add_sender(d->core, "https", pz_httpc_send,
 					d->httpc);
 	if (rc == PZ_OK)
+		rc = start_bsf(d);
+	if (rc == PZ_OK)
 		rc = start_http(d);
 	if (rc == PZ_OK)
 		rc = start_coap(d);
@@ -682,6 +710,7 @@ static void stop(struct daemon *d)
 	pz_coap_free(d->coap);
 	pz_mqtt_free(d->mqtt);
 	pz_http_free(d->http);
+	pz_bsf_free(d->bsf);
 	pz_store_close(d->store);
 	if (d->sigfd >= 0) {
 		pz_loop_io_del(d->loop, d->sigfd);

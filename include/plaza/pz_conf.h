@@ -69,6 +69,9 @@ struct pz_conf {
 	char *log_level;
 	char *trust_key;         /* the trust log's signing key file */
 	bool trust_public;       /* the trust log is readable by anyone */
+	bool boot_bsf;           /* serve the BSF (Ub, Zn) */
+	char *boot_bsf_name;     /* BSF name; empty: sp.id */
+	int64_t boot_lifetime;   /* B-TID lifetime, seconds */
 	char *portfile;
 };
 

@@ -163,6 +163,42 @@ int pz_core_psk_list(pz_core *core,
 			       const char *orig, int64_t created),
 		     void *ud);
 
+/*
+ * The BSF's subscribers and bootstrapping contexts (src/core/boot.c, for
+ * the BSF of src/boot/bsf.c and the management interface).  Writes are
+ * committed before they return, each in its own transaction with its
+ * trust-log entries (docs/trust.md): when the subscriber names its
+ * device (sub->device, a registered urn:dev: identity), every bootstrap
+ * binds the device's key of type "gba-ks" named by the B-TID (revoking
+ * the previous bootstrap's) (fingerprint of Ks, never Ks), and removing the subscriber
+ * revokes it; without a device a bootstrap is in plazad's log only.
+ *
+ * pz_core_sub_add - add sub (K, OPc, SQN, AMF, device).  PZ_OK; else err
+ * says why: PZ_EINVAL, PZ_EEXIST (IMPI taken), PZ_ENOTFOUND (no such
+ * device), PZ_ESTATE (not an active device), PZ_ESTORE.
+ * pz_core_sub_del - remove impi and its contexts.  PZ_OK, PZ_ENOTFOUND.
+ * pz_core_sub_list - cb per subscriber, without secrets.
+ * pz_core_sub_get - the subscriber with its secrets: the BSF only.
+ * pz_core_sub_sqn - set impi's highest SQN (resynchronisation).
+ * pz_core_boot_put - store the context b and raise its subscriber's SQN
+ * to sqn (never lowers it), and log the key; expired contexts are
+ * deleted in the same transaction.  PZ_OK, PZ_ENOTFOUND (the
+ * subscriber went away or its device is gone), PZ_ESTATE (the device is
+ * revoked or decommissioned), PZ_ESTORE, the trust log's errors.
+ * pz_core_boot_get - the context of btid (expired or not).
+ */
+int pz_core_sub_add(pz_core *core, const struct pz_store_sub *sub,
+		    char *err, size_t errlen);
+int pz_core_sub_del(pz_core *core, const char *impi);
+int pz_core_sub_list(pz_core *core, pz_store_sub_cb cb, void *ud);
+int pz_core_sub_get(pz_core *core, const char *impi,
+		    struct pz_store_sub *out);
+int pz_core_sub_sqn(pz_core *core, const char *impi, uint64_t sqn);
+int pz_core_boot_put(pz_core *core, const struct pz_store_boot *b,
+		     uint64_t sqn);
+int pz_core_boot_get(pz_core *core, const char *btid,
+		     struct pz_store_boot *out);
+
 /* pz_core_random - n random bytes from the kernel (for new keys).
  * PZ_OK or PZ_EIO. */
 int pz_core_random(void *out, size_t n);

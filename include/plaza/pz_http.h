@@ -24,6 +24,8 @@ struct pz_http_opts {
 	struct pz_codec_limits limits;  /* content parser limits */
 	bool log_public;          /* the trust log is readable without the
 				     admin credential (log.public) */
+	struct pz_bsf *bsf;       /* the BSF (pz_bsf.h), borrowed; NULL:
+				     /.plaza/bsf/ is off */
 };
 
 /* pz_http_new - a binding that serves core; loop and core borrowed. */
@@ -90,14 +92,18 @@ struct pz_http_mgmt_in {
 	const struct pz_http_kv *args;  /* query parameters */
 	size_t nargs;
 	bool log_public;              /* the trust log is readable by all */
+	struct pz_bsf *bsf;           /* the BSF, or NULL when off */
 };
 
-/* Its answer: a JSON document, or a text (PEM) of type ctype. */
+/* Its answer: a JSON document, or a text (PEM, XML) of type ctype, and
+ * at most one extra header. */
 struct pz_http_mgmt_out {
 	int status;                   /* HTTP status */
 	json_t *doc;                  /* owned, or NULL */
 	char *text;                   /* owned (pz_free), or NULL */
 	const char *ctype;            /* static; of text */
+	const char *hname;            /* static header name, or NULL */
+	char *hvalue;                 /* its value, owned (pz_free) */
 };
 
 /*
@@ -113,6 +119,12 @@ int pz_http_mgmt(pz_core *core, const struct pz_http_mgmt_in *in,
  * for pz_http_mgmt; admin says the admin credential was presented. */
 int pz_http__trust(pz_core *core, const struct pz_http_mgmt_in *in,
 		   bool admin, struct pz_http_mgmt_out *out);
+
+/* pz_http__bsf - /.plaza/bsf/... and /.plaza/subscribers... (http_bsf.c),
+ * for pz_http_mgmt; admin says the admin credential was presented (the
+ * Ub interface needs none). */
+int pz_http__bsf(pz_core *core, const struct pz_http_mgmt_in *in,
+		 bool admin, struct pz_http_mgmt_out *out);
 
 /*
  * pz_net_parse_addr - split "host:port" / "[v6]:port" / ":port" into a

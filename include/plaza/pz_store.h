@@ -84,6 +84,42 @@ typedef int (*pz_store_ident_cb)(void *ud, const char *id, const char *rec);
 /* Called per stored head by pz_store_head_scan, smallest size first. */
 typedef int (*pz_store_head_cb)(void *ud, const struct pz_store_head *h);
 
+/*
+ * A BSF subscriber (the BSF's stand-in for the HSS, docs/bootstrap.md):
+ * the IMPI and the subscriber's long-term AKA secrets.  K and OPc are
+ * read only by the BSF (src/boot/bsf.c) to compute authentication
+ * vectors; no interface hands them out (pz_store_sub_list gives no key),
+ * only keys derived from them leave.
+ */
+#define PZ_STORE_IMPI_MAX 255                /* octets of an IMPI */
+#define PZ_STORE_SQN_MAX  0xffffffffffffULL  /* SQN is 48 bits */
+struct pz_store_sub {
+	char impi[PZ_STORE_IMPI_MAX + 1];  /* NUL-terminated */
+	uint8_t k[16];                     /* K, secret */
+	uint8_t opc[16];                   /* OPc, secret */
+	uint64_t sqn;                      /* highest SQN issued (48 bits) */
+	uint8_t amf[2];                    /* AMF of the vectors */
+	int64_t created;                   /* microseconds since the epoch */
+	char device[PZ_STORE_IMPI_MAX + 1];  /* the device's identifier in
+						the trust repository (a
+						urn:dev: URN), or "" */
+};
+
+/* A bootstrapping context of the BSF: Ks under its B-TID until expires. */
+#define PZ_STORE_BTID_MAX 278              /* = PZ_GBA_BTID_MAX */
+struct pz_store_boot {
+	char btid[PZ_STORE_BTID_MAX + 1];  /* NUL-terminated */
+	char impi[PZ_STORE_IMPI_MAX + 1];  /* whose */
+	uint8_t ks[32];                    /* Ks = CK || IK, secret */
+	uint8_t rand[16];                  /* the RAND of the AKA run */
+	int64_t expires;                   /* microseconds since the epoch */
+};
+
+/* Called per subscriber by pz_store_sub_list (no secrets given). */
+typedef int (*pz_store_sub_cb)(void *ud, const char *impi, uint64_t sqn,
+			       const uint8_t amf[2], const char *device,
+			       int64_t created);
+
 /* Backend options, from the configuration. */
 struct pz_store_opts {
 	int sync_full;        /* fsync every commit (power-loss durability) */
@@ -153,6 +189,16 @@ struct pz_store_ops {
 	int (*alias_put)(pz_store *st, const char *alias, const char *id);
 	int (*alias_get)(pz_store *st, const char *alias, char **id);
 	int (*alias_del)(pz_store *st, const char *alias);
+	int (*sub_put)(pz_store *st, const struct pz_store_sub *sub);
+	int (*sub_get)(pz_store *st, const char *impi,
+		       struct pz_store_sub *out);
+	int (*sub_sqn)(pz_store *st, const char *impi, uint64_t sqn);
+	int (*sub_del)(pz_store *st, const char *impi);
+	int (*sub_list)(pz_store *st, pz_store_sub_cb cb, void *ud);
+	int (*boot_put)(pz_store *st, const struct pz_store_boot *b);
+	int (*boot_get)(pz_store *st, const char *btid,
+			struct pz_store_boot *out);
+	int (*boot_purge)(pz_store *st, int64_t now, int64_t *n);
 };
 
 /* Every backend embeds this as its first member. */
@@ -322,6 +368,38 @@ int pz_store_ident_scan(pz_store *st, const char *after, unsigned limit,
 int pz_store_alias_put(pz_store *st, const char *alias, const char *id);
 int pz_store_alias_get(pz_store *st, const char *alias, char **id);
 int pz_store_alias_del(pz_store *st, const char *alias);
+
+/* --- the BSF's subscribers and bootstrapping contexts (schema v3) ---- */
+
+/*
+ * pz_store_sub_put - add sub (sub->created is set by the store).
+ * PZ_OK; PZ_EEXIST (the IMPI is taken); PZ_EINVAL (empty IMPI, SQN over
+ * 48 bits); PZ_ESTORE.
+ * pz_store_sub_get - the subscriber impi into *out, secrets included: for
+ * the BSF only.  PZ_OK; PZ_ENOTFOUND; PZ_ESTORE.
+ * pz_store_sub_sqn - set impi's SQN.  PZ_OK; PZ_ENOTFOUND; PZ_EINVAL.
+ * pz_store_sub_del - remove impi and its bootstrapping contexts.
+ * PZ_OK; PZ_ENOTFOUND.
+ * pz_store_sub_list - cb per subscriber in IMPI order, without K or OPc;
+ * a non-zero return from cb stops the walk.
+ */
+int pz_store_sub_put(pz_store *st, const struct pz_store_sub *sub);
+int pz_store_sub_get(pz_store *st, const char *impi, struct pz_store_sub *out);
+int pz_store_sub_sqn(pz_store *st, const char *impi, uint64_t sqn);
+int pz_store_sub_del(pz_store *st, const char *impi);
+int pz_store_sub_list(pz_store *st, pz_store_sub_cb cb, void *ud);
+
+/*
+ * pz_store_boot_put - store (or replace) the context of b->btid.
+ * pz_store_boot_get - the context of btid into *out; PZ_ENOTFOUND when
+ * there is none (expiry is the caller's to check).
+ * pz_store_boot_purge - delete contexts with expires <= now; the number
+ * deleted into *n (may be NULL).
+ */
+int pz_store_boot_put(pz_store *st, const struct pz_store_boot *b);
+int pz_store_boot_get(pz_store *st, const char *btid,
+		      struct pz_store_boot *out);
+int pz_store_boot_purge(pz_store *st, int64_t now, int64_t *n);
 
 /* --- resource records ------------------------------------------------- */
 

@@ -419,6 +419,7 @@ static enum MHD_Result http_manage(struct http_req *hr)
 	in.args = al.kv;
 	in.nargs = al.n;
 	in.log_public = hr->h->opts.log_public;
+	in.bsf = hr->h->opts.bsf;
 	status = pz_http_mgmt(hr->h->core, &in, &out);
 	pz_log(PZ_INFO, "http", "%s management %s %s: %d", hr->peer,
 	       hr->method, hr->path, status);
@@ -439,9 +440,14 @@ static enum MHD_Result http_manage(struct http_req *hr)
 	r = MHD_create_response_from_buffer(len, pz_buf_take(&body),
 					    MHD_RESPMEM_MUST_FREE);
 	pz_buf_free(&body);
-	if (!r)
+	if (!r) {
+		pz_free(out.hvalue);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (out.hname && out.hvalue)
+		MHD_add_response_header(r, out.hname, out.hvalue);
+	pz_free(out.hvalue);
 	ret = MHD_queue_response(hr->conn, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -11,7 +11,8 @@
  *   DELETE /.plaza/psk/<identity>   forget an identity
  *
  * and the trust repository under /.plaza/log/ and /.plaza/ids
- * (http_trust.c).
+ * (http_trust.c), the BSF under /.plaza/bsf/ and its subscribers under
+ * /.plaza/subscribers (http_bsf.c).
  * Answers are JSON; errors {"error": reason} with an HTTP status.
  */
 #include <stdio.h>
@@ -133,6 +134,9 @@ int pz_http_mgmt(pz_core *core, const struct pz_http_mgmt_in *in,
 				"credential is required");
 		return pz_http__trust(core, in, admin, out);
 	}
+	if (mgmt_under(path, "/.plaza/bsf") ||
+	    mgmt_under(path, "/.plaza/subscribers"))
+		return pz_http__bsf(core, in, admin, out);
 	if (!admin)
 		return out->status = mgmt_fail(&out->doc, 401, "the admin "
 					       "credential is required");

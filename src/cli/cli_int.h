@@ -10,6 +10,7 @@
  *   cmd_ae.c      status, ae list/show/register/delete
  *   cmd_conf.c    init, config show
  *   cmd_psk.c     psk add/list/revoke (plazad's management interface)
+ *   cmd_sub.c     subscriber add/list/remove (the BSF's subscribers)
  *   cmd_log.c     log head/get/prove/verify, id add/show/revoke/decommission
  *                 (the trust repository)
  *   cmd_listen.c  listen: a notification receiver
@@ -335,6 +336,7 @@ int cli__cmd_init(struct cli *c);      /* cmd_conf.c */
 int cli__cmd_config(struct cli *c);    /* cmd_conf.c */
 int cli__cmd_listen(struct cli *c);    /* cmd_listen.c */
 int cli__cmd_psk(struct cli *c);       /* cmd_psk.c */
+int cli__cmd_sub(struct cli *c);       /* cmd_sub.c */
 int cli__cmd_log(struct cli *c);       /* cmd_log.c */
 int cli__cmd_id(struct cli *c);        /* cmd_log.c */
 

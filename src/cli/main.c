@@ -77,6 +77,11 @@ static const char cli_usage_text[] =
 "                                 --key plazad makes one, shown once\n"
 "  psk list                       DTLS identities (never their keys)\n"
 "  psk revoke IDENTITY            forget an identity\n"
+"  subscriber add IMPI --k HEX --opc HEX [--sqn N] [--amf HEX]\n"
+"                 [--device URN]  a BSF subscriber (admin); K and OPc\n"
+"                                 are never shown back\n"
+"  subscriber list                the BSF's subscribers (no secrets)\n"
+"  subscriber remove IMPI         remove one, and its B-TIDs\n"
 "  id add URN [--ae-id ID] [--node-id ID] [--app-id ID] [--owner ORIG]\n"
 "         [--key-fp TYPE:sha256:HEX]\n"
 "                                 register a device in the trust\n"
@@ -345,7 +350,7 @@ static const struct {
 	{ "discover", cli__cmd_discover }, { "listen", cli__cmd_listen },
 	{ "init", cli__cmd_init }, { "config", cli__cmd_config },
 	{ "psk", cli__cmd_psk }, { "log", cli__cmd_log },
-	{ "id", cli__cmd_id },
+	{ "id", cli__cmd_id }, { "subscriber", cli__cmd_sub },
 };
 
 static int cli_run(struct cli *c)

@@ -27,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "plaza/pz_buf.h"
 #include "plaza/pz_codec.h"
 #include "plaza/pz_err.h"
@@ -36,7 +38,7 @@
 #include "plaza/pz_time.h"
 #include "store_int.h"
 
-#define SQL_SCHEMA_VERSION 2
+#define SQL_SCHEMA_VERSION 3
 #define SQL_CKPT_FRAMES 8192   /* WAL frames (32 MiB) that trigger a
 				  checkpoint */
 #define SQL_RESTART_FRAMES 65536  /* frames (256 MiB) that force the WAL to
@@ -52,6 +54,8 @@ enum {
 	S_TLOG_PUT, S_TLOG_GET, S_TLOG_NODES, S_TLOG_SIZE, S_TLOG_SCAN,
 	S_HEAD_PUT, S_HEAD_GET, S_HEAD_LAST, S_HEAD_SCAN, S_IDENT_PUT,
 	S_IDENT_GET, S_IDENT_SCAN, S_ALIAS_ADD, S_ALIAS_GET, S_ALIAS_DEL,
+	S_SUB_PUT, S_SUB_GET, S_SUB_SQN, S_SUB_DEL, S_SUB_DEL_BOOT, S_SUB_LIST,
+	S_BOOT_PUT, S_BOOT_GET, S_BOOT_PURGE,
 	S_MAX
 };
 
@@ -124,6 +128,23 @@ static const char *const sql_text[S_MAX] = {
 			"VALUES(?1,?2)",
 	[S_ALIAS_GET] = "SELECT id FROM ident_alias WHERE alias=?1",
 	[S_ALIAS_DEL] = "DELETE FROM ident_alias WHERE alias=?1",
+	[S_SUB_PUT] = "INSERT INTO subscriber(impi,k,opc,sqn,amf,created,"
+		      "device) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	/* One row whether or not the IMPI exists (the last column says),
+	 * so the BSF's lookup costs the same for both (pz_bsf.h). */
+	[S_SUB_GET] = "SELECT k,opc,sqn,amf,created,device,1 FROM subscriber "
+		      "WHERE impi=?1 UNION ALL SELECT zeroblob(16),"
+		      "zeroblob(16),0,zeroblob(2),0,'',0 LIMIT 1",
+	[S_SUB_SQN] = "UPDATE subscriber SET sqn=?2 WHERE impi=?1",
+	[S_SUB_DEL] = "DELETE FROM subscriber WHERE impi=?1",
+	[S_SUB_DEL_BOOT] = "DELETE FROM bootstrap WHERE impi=?1",
+	[S_SUB_LIST] = "SELECT impi,sqn,amf,created,device FROM subscriber "
+		       "ORDER BY impi",
+	[S_BOOT_PUT] = "INSERT OR REPLACE INTO bootstrap(btid,impi,ks,rand,"
+		       "expires) VALUES(?1,?2,?3,?4,?5)",
+	[S_BOOT_GET] = "SELECT impi,ks,rand,expires FROM bootstrap "
+		       "WHERE btid=?1",
+	[S_BOOT_PURGE] = "DELETE FROM bootstrap WHERE expires<=?1",
 };
 
 static const char sql_schema_v1[] =
@@ -163,6 +184,22 @@ static const char sql_schema_v2[] =
 	" root BLOB NOT NULL, sig BLOB NOT NULL);"
 	"CREATE TABLE ident(id TEXT PRIMARY KEY, rec TEXT NOT NULL);"
 	"CREATE TABLE ident_alias(alias TEXT PRIMARY KEY, id TEXT NOT NULL);";
+
+/* Version 3: the BSF's subscribers (K and OPc, the AKA secrets, and the
+ * highest SQN issued, and the device identity its bootstraps are logged
+ * under) and its bootstrapping contexts (Ks by B-TID).
+ * IF NOT EXISTS: a database whose user_version was set back by hand
+ * still opens. */
+static const char sql_schema_v3[] =
+	"CREATE TABLE IF NOT EXISTS subscriber(impi TEXT PRIMARY KEY,"
+	" k BLOB NOT NULL, opc BLOB NOT NULL, sqn INTEGER NOT NULL,"
+	" amf BLOB NOT NULL, created INTEGER NOT NULL,"
+	" device TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS bootstrap(btid TEXT PRIMARY KEY,"
+	" impi TEXT NOT NULL, ks BLOB NOT NULL, rand BLOB NOT NULL,"
+	" expires INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS bootstrap_impi ON bootstrap(impi);"
+	"CREATE INDEX IF NOT EXISTS bootstrap_exp ON bootstrap(expires);";
 
 struct sql_store {
 	struct pz_store base;        /* must be first */
@@ -298,8 +335,10 @@ static int sql_migrate(struct sql_store *s)
 		rc = sql_exec(s, sql_schema_v1);
 	if (rc == PZ_OK && version < 2)
 		rc = sql_exec(s, sql_schema_v2);
+	if (rc == PZ_OK && version < 3)
+		rc = sql_exec(s, sql_schema_v3);
 	if (rc == PZ_OK)
-		rc = sql_exec(s, "PRAGMA user_version=2; COMMIT");
+		rc = sql_exec(s, "PRAGMA user_version=3; COMMIT");
 	if (rc != PZ_OK)
 		sql_exec(s, "ROLLBACK");
 	else if (version > 0)
@@ -1252,6 +1291,191 @@ static int sql_alias_del(pz_store *st, const char *alias)
 	return rc;
 }
 
+/* --- the BSF's subscribers and bootstrapping contexts ------------------ */
+
+/* Copy a blob column of exactly n octets into out; PZ_ESTORE otherwise. */
+static int sql_blob(struct sql_store *s, sqlite3_stmt *q, int col,
+		    uint8_t *out, size_t n)
+{
+	if ((size_t)sqlite3_column_bytes(q, col) != n) {
+		pz_log(PZ_ERROR, "store", "corrupt key column in %s",
+		       s->path);
+		return PZ_ESTORE;
+	}
+	memcpy(out, sqlite3_column_blob(q, col), n);
+	return PZ_OK;
+}
+
+static int sql_sub_put(pz_store *st, const struct pz_store_sub *sub)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_SUB_PUT];
+
+	sqlite3_bind_text(q, 1, sub->impi, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, sub->k, sizeof(sub->k), SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, sub->opc, sizeof(sub->opc), SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (int64_t)sub->sqn);
+	sqlite3_bind_blob(q, 5, sub->amf, sizeof(sub->amf), SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, pz_time_now());
+	sqlite3_bind_text(q, 7, sub->device, -1, SQLITE_STATIC);
+	return sql_step_done(SQL(st), q, "subscriber put");
+}
+
+static int sql_sub_get(pz_store *st, const char *impi,
+		       struct pz_store_sub *out)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_SUB_GET];
+	int r, rc = PZ_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(impi) > PZ_STORE_IMPI_MAX)
+		return PZ_ENOTFOUND;
+	sqlite3_bind_text(q, 1, impi, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		/* The same reads for a real row and the stand-in. */
+		memcpy(out->impi, impi, strlen(impi) + 1);
+		rc = sql_blob(s, q, 0, out->k, sizeof(out->k));
+		if (rc == PZ_OK)
+			rc = sql_blob(s, q, 1, out->opc, sizeof(out->opc));
+		if (rc == PZ_OK)
+			rc = sql_blob(s, q, 3, out->amf, sizeof(out->amf));
+		out->sqn = (uint64_t)sqlite3_column_int64(q, 2);
+		out->created = sqlite3_column_int64(q, 4);
+		if (rc == PZ_OK && (size_t)sqlite3_column_bytes(q, 5) >=
+		    sizeof(out->device))
+			rc = sql_fail(s, "subscriber get");
+		else if (rc == PZ_OK && sqlite3_column_text(q, 5))
+			memcpy(out->device, sqlite3_column_text(q, 5),
+			       (size_t)sqlite3_column_bytes(q, 5));
+		if (rc == PZ_OK && !sqlite3_column_int(q, 6))
+			rc = PZ_ENOTFOUND;
+	} else {
+		rc = sql_fail(s, "subscriber get");
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != PZ_OK)
+		OPENSSL_cleanse(out, sizeof(*out));
+	return rc;
+}
+
+static int sql_sub_sqn(pz_store *st, const char *impi, uint64_t sqn)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_SUB_SQN];
+	int rc;
+
+	sqlite3_bind_text(q, 1, impi, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)sqn);
+	rc = sql_step_done(s, q, "subscriber sqn");
+	if (rc == PZ_OK && sqlite3_changes(s->db) == 0)
+		rc = PZ_ENOTFOUND;
+	return rc;
+}
+
+static int sql_sub_del(pz_store *st, const char *impi)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_SUB_DEL];
+	int rc;
+
+	sqlite3_bind_text(q, 1, impi, -1, SQLITE_STATIC);
+	rc = sql_step_done(s, q, "subscriber del");
+	if (rc == PZ_OK && sqlite3_changes(s->db) == 0)
+		return PZ_ENOTFOUND;
+	q = s->stmt[S_SUB_DEL_BOOT];
+	if (rc == PZ_OK) {
+		sqlite3_bind_text(q, 1, impi, -1, SQLITE_STATIC);
+		rc = sql_step_done(s, q, "subscriber del");
+	}
+	return rc;
+}
+
+static int sql_sub_list(pz_store *st, pz_store_sub_cb cb, void *ud)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_SUB_LIST];
+	uint8_t amf[2] = { 0, 0 };
+	int r;
+
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(q, 2) == 2)
+			memcpy(amf, sqlite3_column_blob(q, 2), 2);
+		if (cb(ud, (const char *)sqlite3_column_text(q, 0),
+		       (uint64_t)sqlite3_column_int64(q, 1), amf,
+		       (const char *)sqlite3_column_text(q, 4),
+		       sqlite3_column_int64(q, 3)))
+			break;
+	}
+	sqlite3_reset(q);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? PZ_OK :
+	       sql_fail(s, "subscriber list");
+}
+
+static int sql_boot_put(pz_store *st, const struct pz_store_boot *b)
+{
+	sqlite3_stmt *q = SQL(st)->stmt[S_BOOT_PUT];
+
+	sqlite3_bind_text(q, 1, b->btid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, b->impi, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, b->ks, sizeof(b->ks), SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, b->rand, sizeof(b->rand), SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, b->expires);
+	return sql_step_done(SQL(st), q, "bootstrap put");
+}
+
+static int sql_boot_get(pz_store *st, const char *btid,
+			struct pz_store_boot *out)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_BOOT_GET];
+	const unsigned char *impi;
+	int r, rc = PZ_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(btid) > PZ_STORE_BTID_MAX)
+		return PZ_ENOTFOUND;
+	sqlite3_bind_text(q, 1, btid, -1, SQLITE_STATIC);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		memcpy(out->btid, btid, strlen(btid) + 1);
+		impi = sqlite3_column_text(q, 0);
+		if (!impi || (size_t)sqlite3_column_bytes(q, 0) >
+		    PZ_STORE_IMPI_MAX)
+			rc = sql_fail(s, "bootstrap get");
+		else
+			memcpy(out->impi, impi,
+			       (size_t)sqlite3_column_bytes(q, 0));
+		if (rc == PZ_OK)
+			rc = sql_blob(s, q, 1, out->ks, sizeof(out->ks));
+		if (rc == PZ_OK)
+			rc = sql_blob(s, q, 2, out->rand, sizeof(out->rand));
+		out->expires = sqlite3_column_int64(q, 3);
+	} else {
+		rc = r == SQLITE_DONE ? PZ_ENOTFOUND :
+		     sql_fail(s, "bootstrap get");
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != PZ_OK)
+		OPENSSL_cleanse(out, sizeof(*out));
+	return rc;
+}
+
+static int sql_boot_purge(pz_store *st, int64_t now, int64_t *n)
+{
+	struct sql_store *s = SQL(st);
+	sqlite3_stmt *q = s->stmt[S_BOOT_PURGE];
+	int rc;
+
+	sqlite3_bind_int64(q, 1, now);
+	rc = sql_step_done(s, q, "bootstrap purge");
+	if (n)
+		*n = rc == PZ_OK ? sqlite3_changes(s->db) : 0;
+	return rc;
+}
+
 const struct pz_store_ops pz_store__sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sql_open,
@@ -1296,4 +1520,12 @@ const struct pz_store_ops pz_store__sqlite_ops = {
 	.alias_put = sql_alias_put,
 	.alias_get = sql_alias_get,
 	.alias_del = sql_alias_del,
+	.sub_put = sql_sub_put,
+	.sub_get = sql_sub_get,
+	.sub_sqn = sql_sub_sqn,
+	.sub_del = sql_sub_del,
+	.sub_list = sql_sub_list,
+	.boot_put = sql_boot_put,
+	.boot_get = sql_boot_get,
+	.boot_purge = sql_boot_purge,
 };

@@ -377,3 +377,48 @@ json_t *pz_res_doc(struct pz_res *res)
 		       "unreadable: %s", (long long)res->id, jerr.text);
 	return res->doc;
 }
+
+int pz_store_sub_put(pz_store *st, const struct pz_store_sub *sub)
+{
+	if (!sub->impi[0] || sub->sqn > PZ_STORE_SQN_MAX)
+		return PZ_EINVAL;
+	return st->ops->sub_put(st, sub);
+}
+
+int pz_store_sub_get(pz_store *st, const char *impi, struct pz_store_sub *out)
+{
+	return st->ops->sub_get(st, impi, out);
+}
+
+int pz_store_sub_sqn(pz_store *st, const char *impi, uint64_t sqn)
+{
+	if (sqn > PZ_STORE_SQN_MAX)
+		return PZ_EINVAL;
+	return st->ops->sub_sqn(st, impi, sqn);
+}
+
+int pz_store_sub_del(pz_store *st, const char *impi)
+{
+	return st->ops->sub_del(st, impi);
+}
+
+int pz_store_sub_list(pz_store *st, pz_store_sub_cb cb, void *ud)
+{
+	return st->ops->sub_list(st, cb, ud);
+}
+
+int pz_store_boot_put(pz_store *st, const struct pz_store_boot *b)
+{
+	return st->ops->boot_put(st, b);
+}
+
+int pz_store_boot_get(pz_store *st, const char *btid,
+		      struct pz_store_boot *out)
+{
+	return st->ops->boot_get(st, btid, out);
+}
+
+int pz_store_boot_purge(pz_store *st, int64_t now, int64_t *n)
+{
+	return st->ops->boot_purge(st, now, n);
+}

@@ -128,6 +128,15 @@ static const struct pz_conf_row conf_rows[] = {
 	{ "trust.public", PZ_CONF_BOOL, 0, 0, "true", NULL, false,
 	  F(trust_public), "anyone may read the trust log and resolve "
 	  "identities (/.plaza/log, /.plaza/ids); false: the admin only" },
+	{ "boot.bsf", PZ_CONF_BOOL, 0, 0, "false", NULL, false, F(boot_bsf),
+	  "serve the BSF of GBA bootstrapping: Ub (HTTP Digest AKA) on "
+	  "/.plaza/bsf/ub and the key request on /.plaza/bsf/zn "
+	  "(docs/bootstrap.md)" },
+	{ "boot.bsf_name", PZ_CONF_STR, 0, 0, "", NULL, false,
+	  F(boot_bsf_name), "the BSF's name: the Digest realm and the domain "
+	  "of its B-TIDs; empty means sp.id" },
+	{ "boot.lifetime", PZ_CONF_INT, 1, 2592000, "86400", NULL, false,
+	  F(boot_lifetime), "seconds a B-TID (and the Ks under it) is valid" },
 	{ "portfile", PZ_CONF_STR, 0, 0, "", NULL, false, F(portfile),
 	  "file to write 'http <port>' lines to after binding" },
 };

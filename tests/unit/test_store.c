@@ -813,7 +813,8 @@ static void test_open_errors(void **state)
 }
 
 /* A version 1 database (before the trust log) is migrated in place: its
- * data stay, the new tables work, and the version is 2 afterwards. */
+ * data stay, the new tables work, and the version is the current one
+ * (3) afterwards. */
 static void test_migrate_v1(void **state)
 {
 	struct fx *f = *state;
@@ -850,10 +851,152 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
 					    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	reopen(f);
+}
+
+static int db_version(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+static struct pz_store_sub mksub(const char *impi, uint64_t sqn)
+{
+	struct pz_store_sub s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.impi, sizeof(s.impi), "%s", impi);
+	memset(s.k, 0x11, sizeof(s.k));
+	memset(s.opc, 0x22, sizeof(s.opc));
+	s.sqn = sqn;
+	s.amf[0] = 0x80;
+	return s;
+}
+
+/* A version 2 database (before the BSF) is migrated in place: the trust
+ * log stays, subscribers and bootstraps work, the version is 3. */
+static void test_migrate_v2(void **state)
+{
+	struct fx *f = *state;
+	struct pz_store_sub sub = mksub("a@ims.example", 5), got;
+	uint8_t nodes[32] = { 7 };
+	uint64_t n = 0;
+	sqlite3 *db;
+
+	assert_int_equal(pz_store_begin(f->st), PZ_OK);
+	assert_int_equal(pz_store_tlog_append(f->st, 0, (const uint8_t *)"e",
+					      1, nodes, sizeof(nodes)), PZ_OK);
+	assert_int_equal(pz_store_commit(f->st), PZ_OK);
+	pz_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE subscriber; DROP TABLE "
+				      "bootstrap; PRAGMA user_version=2",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(db_version(f->path), 2);
+	assert_int_equal(pz_store_open(f->url, NULL, &f->st), PZ_OK);
+	assert_int_equal(pz_store_tlog_size(f->st, &n), PZ_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(pz_store_sub_put(f->st, &sub), PZ_OK);
+	assert_int_equal(pz_store_sub_get(f->st, sub.impi, &got), PZ_OK);
+	assert_int_equal(got.sqn, 5);
+	assert_int_equal(db_version(f->path), 3);
+	reopen(f);
+	assert_int_equal(pz_store_sub_get(f->st, sub.impi, &got), PZ_OK);
+}
+
+static int list_cb(void *ud, const char *impi, uint64_t sqn,
+		   const uint8_t amf[2], const char *device, int64_t created)
+{
+	char *out = ud;
+	size_t n = strlen(out);
+
+	assert_true(created > 0);
+	snprintf(out + n, 256 - n, "%s:%llu:%02x%02x:%s;", impi,
+		 (unsigned long long)sqn, amf[0], amf[1], device);
+	return 0;
+}
+
+/* Subscribers: add, read back (secrets included, for the BSF), the SQN
+ * update, 48-bit bound, duplicates, listing without keys, removal with
+ * its bootstrapping contexts; contexts: put, get, expiry purge. */
+static void test_subscribers(void **state)
+{
+	struct fx *f = *state;
+	struct pz_store_sub a = mksub("b@ims.example", 1), b, got;
+	struct pz_store_boot bt, bg;
+	char list[256] = "";
+	char big[PZ_STORE_IMPI_MAX + 8];
+	int64_t n = -1;
+
+	b = mksub("a@ims.example", PZ_STORE_SQN_MAX);
+	snprintf(b.device, sizeof(b.device), "urn:dev:mac:0024befffe804ff1");
+	assert_int_equal(pz_store_sub_put(f->st, &a), PZ_OK);
+	assert_int_equal(pz_store_sub_put(f->st, &b), PZ_OK);
+	assert_int_equal(pz_store_sub_put(f->st, &a), PZ_EEXIST);
+	a.sqn = PZ_STORE_SQN_MAX + 1;
+	assert_int_equal(pz_store_sub_put(f->st, &a), PZ_EINVAL);
+	a.impi[0] = 0;
+	assert_int_equal(pz_store_sub_put(f->st, &a), PZ_EINVAL);
+	assert_int_equal(pz_store_sub_get(f->st, "b@ims.example", &got), PZ_OK);
+	assert_string_equal(got.impi, "b@ims.example");
+	assert_int_equal(got.sqn, 1);
+	assert_int_equal(got.k[15], 0x11);
+	assert_int_equal(got.opc[0], 0x22);
+	assert_int_equal(got.amf[0], 0x80);
+	assert_true(got.created > 0);
+	assert_int_equal(pz_store_sub_sqn(f->st, "b@ims.example", 77), PZ_OK);
+	assert_int_equal(pz_store_sub_sqn(f->st, "b@ims.example",
+					  PZ_STORE_SQN_MAX + 1), PZ_EINVAL);
+	assert_int_equal(pz_store_sub_sqn(f->st, "nobody", 1), PZ_ENOTFOUND);
+	assert_int_equal(pz_store_sub_get(f->st, "nobody", &got),
+			 PZ_ENOTFOUND);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(pz_store_sub_get(f->st, big, &got), PZ_ENOTFOUND);
+	assert_int_equal(pz_store_sub_list(f->st, list_cb, list), PZ_OK);
+	assert_string_equal(list, "a@ims.example:281474976710655:8000:"
+			    "urn:dev:mac:0024befffe804ff1;b@ims.example:77:8000:;");
+
+	memset(&bt, 0, sizeof(bt));
+	snprintf(bt.btid, sizeof(bt.btid), "I1U8vpY3qJ0hiuZNrke/NQ==@bsf.x");
+	snprintf(bt.impi, sizeof(bt.impi), "b@ims.example");
+	memset(bt.ks, 0x33, sizeof(bt.ks));
+	memset(bt.rand, 0x44, sizeof(bt.rand));
+	bt.expires = 1000;
+	assert_int_equal(pz_store_boot_put(f->st, &bt), PZ_OK);
+	assert_int_equal(pz_store_boot_get(f->st, bt.btid, &bg), PZ_OK);
+	assert_memory_equal(&bt, &bg, sizeof(bt));
+	assert_int_equal(pz_store_boot_get(f->st, "x@y", &bg), PZ_ENOTFOUND);
+	assert_int_equal(pz_store_boot_purge(f->st, 999, &n), PZ_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(pz_store_boot_purge(f->st, 1000, &n), PZ_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(pz_store_boot_get(f->st, bt.btid, &bg), PZ_ENOTFOUND);
+	/* Removing a subscriber removes its contexts. */
+	assert_int_equal(pz_store_boot_put(f->st, &bt), PZ_OK);
+	assert_int_equal(pz_store_sub_del(f->st, "b@ims.example"), PZ_OK);
+	assert_int_equal(pz_store_sub_del(f->st, "b@ims.example"),
+			 PZ_ENOTFOUND);
+	assert_int_equal(pz_store_boot_get(f->st, bt.btid, &bg), PZ_ENOTFOUND);
+	reopen(f);
+	assert_int_equal(pz_store_sub_get(f->st, "a@ims.example", &got), PZ_OK);
+	assert_int_equal(got.sqn, PZ_STORE_SQN_MAX);
+	assert_string_equal(got.device, "urn:dev:mac:0024befffe804ff1");
 }
 
 static void test_options(void **state)
@@ -1098,6 +1241,8 @@ int main(void)
 		T(test_ids_not_reused_autocommit),
 		T(test_open_errors),
 		T(test_migrate_v1),
+		T(test_migrate_v2),
+		T(test_subscribers),
 		T(test_options),
 		T(test_tlog_rows),
 		T(test_heads),
