@@ -17,6 +17,7 @@
 #include "plaza/pz_bsf.h"
 #include "plaza/pz_buf.h"
 #include "plaza/pz_coap.h"
+#include "plaza/pz_naf.h"
 #include "plaza/pz_conf.h"
 #include "plaza/pz_core.h"
 #include "plaza/pz_err.h"
@@ -46,6 +47,7 @@ struct daemon {
 	pz_httpc *httpc;
 	pz_mqtt *mqtt;
 	pz_bsf *bsf;             /* the BSF (boot.bsf), or NULL */
+	pz_naf *naf;             /* its NAF for DTLS-PSK, or NULL */
 	int sigfd;
 	struct pz_buf ports;     /* portfile contents */
 	struct pz_buf poa;       /* the CSE's points of access */
@@ -341,6 +343,7 @@ static int http_poa(struct daemon *d, const char *addr, int port)
 static int start_bsf(struct daemon *d)
 {
 	struct pz_bsf_conf bc = { 0 };
+	const char *naf;
 	int rc;
 
 	if (!d->conf.boot_bsf)
@@ -356,6 +359,16 @@ static int start_bsf(struct daemon *d)
 			"name\n", bc.name);
 	else if (rc == PZ_OK)
 		pz_log(PZ_INFO, "plazad", "BSF %s on /.plaza/bsf/ub", bc.name);
+	if (rc != PZ_OK)
+		return rc;
+	naf = *d->conf.boot_naf_fqdn ? d->conf.boot_naf_fqdn : d->conf.sp_id;
+	rc = pz_naf_new(naf, d->bsf, d->core, &d->naf);
+	if (rc == PZ_EINVAL)
+		fprintf(stderr, "plazad: boot.naf_fqdn '%s' is not usable in "
+			"a NAF_Id\n", naf);
+	else if (rc == PZ_OK)
+		pz_log(PZ_INFO, "plazad", "NAF %s: DTLS-PSK identities "
+		       PZ_NAF_PREFIX "<B-TID>", naf);
 	return rc;
 }
 
@@ -454,6 +467,7 @@ static int start_coap(struct daemon *d)
 	o.plain_allowed = d->conf.coap_plain_allowed;
 	o.max_body = (size_t)d->conf.coap_max_body;
 	o.session_timeout = (unsigned)d->conf.coap_session_timeout;
+	o.naf = d->naf;
 	o.limits = pz_codec_default_limits;
 	o.limits.max_bytes = (size_t)d->conf.coap_max_body;
 	o.limits.max_depth = (int)d->conf.json_depth;
@@ -710,6 +724,7 @@ static void stop(struct daemon *d)
 	pz_coap_free(d->coap);
 	pz_mqtt_free(d->mqtt);
 	pz_http_free(d->http);
+	pz_naf_free(d->naf);
 	pz_bsf_free(d->bsf);
 	pz_store_close(d->store);
 	if (d->sigfd >= 0) {

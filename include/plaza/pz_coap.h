@@ -22,6 +22,7 @@
 #include "plaza/pz_codec.h"
 #include "plaza/pz_core.h"
 #include "plaza/pz_loop.h"
+#include "plaza/pz_naf.h"
 
 typedef struct pz_coap pz_coap;
 
@@ -36,6 +37,9 @@ struct pz_coap_opts {
 				       duplicate records) is kept; 0 = 60 */
 	struct pz_codec_limits limits;  /* content parser limits; zero =
 					   pz_codec_default_limits */
+	pz_naf *naf;                /* resolves "3GPP-bootstrapping" PSK
+				       identities first (borrowed; NULL =
+				       none): docs/bootstrap.md */
 };
 
 /* pz_coap_new - a binding serving core; loop and core are borrowed.

@@ -72,6 +72,7 @@ struct pz_conf {
 	bool boot_bsf;           /* serve the BSF (Ub, Zn) */
 	char *boot_bsf_name;     /* BSF name; empty: sp.id */
 	int64_t boot_lifetime;   /* B-TID lifetime, seconds */
+	char *boot_naf_fqdn;     /* the NAF's FQDN in NAF_Id; empty: sp.id */
 	char *portfile;
 };
 

@@ -58,6 +58,7 @@
 
 #include "plaza/pz_coap.h"
 #include "plaza/pz_err.h"
+#include "plaza/pz_gba.h"
 #include "plaza/pz_http.h"
 #include "plaza/pz_log.h"
 #include "plaza/pz_mem.h"
@@ -910,6 +911,32 @@ static void cp_defer(struct pz_coap *c, struct cp_job *j, coap_resource_t *r,
 }
 /* --- authentication ------------------------------------------------------ */
 
+/* The key and originator of the PSK identity ident: a GBA identity goes
+ * to the NAF first (Ks_NAF, the device's AE-ID); one the NAF does not
+ * know, and every other, to the PSK table.  *why: the NAF's reason. */
+static int cp_psk_lookup(struct pz_coap *c, const char *ident, uint8_t *key,
+			 size_t *klen, char *orig, size_t len,
+			 const char **why)
+{
+	const char *dummy;
+	int rc;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (c->opts.naf && pz_naf_claims(ident) && *klen >= PZ_GBA_KS_LEN) {
+		rc = pz_naf_psk(c->opts.naf, ident, key, orig, len, why);
+		if (rc == PZ_OK)
+			*klen = PZ_GBA_KS_LEN;
+		if (rc != PZ_ENOTFOUND)
+			return rc;
+	}
+	rc = pz_core_psk_get(c->core, ident, key, klen, orig, len);
+	if (rc == PZ_OK)
+		*why = NULL;
+	return rc;
+}
+
 /* The originator a DTLS session's PSK identity stands for, into orig. */
 static bool cp_psk_orig(struct pz_coap *c, coap_session_t *s, char *orig,
 			  size_t len)
@@ -925,7 +952,7 @@ static bool cp_psk_orig(struct pz_coap *c, coap_session_t *s, char *orig,
 		return false;
 	memcpy(ident, id->s, id->length);
 	ident[id->length] = '\0';
-	rc = pz_core_psk_get(c->core, ident, key, &klen, orig, len);
+	rc = cp_psk_lookup(c, ident, key, &klen, orig, len, NULL);
 	explicit_bzero(key, sizeof(key));
 	return rc == PZ_OK && orig[0];
 }
@@ -959,6 +986,7 @@ static const coap_bin_const_t *cp_psk_cb(coap_bin_const_t *identity,
 	struct pz_coap *c = arg;
 	char ident[129], orig[COAP_ORIG_MAX], peer[64];
 	size_t klen = sizeof(c->key);
+	const char *why = NULL;
 	int rc = PZ_ENOTFOUND;
 
 	cp_peer(s, peer, sizeof(peer));
@@ -966,15 +994,15 @@ static const coap_bin_const_t *cp_psk_cb(coap_bin_const_t *identity,
 	    !memchr(identity->s, '\0', identity->length)) {
 		memcpy(ident, identity->s, identity->length);
 		ident[identity->length] = '\0';
-		rc = pz_core_psk_get(c->core, ident, c->key, &klen, orig,
-				     sizeof(orig));
+		rc = cp_psk_lookup(c, ident, c->key, &klen, orig,
+				   sizeof(orig), &why);
 	} else {
 		snprintf(ident, sizeof(ident), "(%zu bytes)",
 			 identity ? identity->length : 0);
 	}
 	if (rc != PZ_OK) {
 		pz_log(PZ_INFO, "coap", "%s: DTLS handshake refused: PSK "
-		       "identity '%s' %s", peer, ident,
+		       "identity '%s' %s", peer, ident, why ? why :
 		       rc == PZ_ENOTFOUND ? "unknown" : pz_strerror(rc));
 		return NULL;
 	}

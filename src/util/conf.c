@@ -137,6 +137,11 @@ static const struct pz_conf_row conf_rows[] = {
 	  "of its B-TIDs; empty means sp.id" },
 	{ "boot.lifetime", PZ_CONF_INT, 1, 2592000, "86400", NULL, false,
 	  F(boot_lifetime), "seconds a B-TID (and the Ks under it) is valid" },
+	{ "boot.naf_fqdn", PZ_CONF_STR, 0, 0, "", NULL, false,
+	  F(boot_naf_fqdn), "the NAF's FQDN: with boot.bsf, DTLS-PSK "
+	  "identities \"3GPP-bootstrapping\" B-TID get Ks_NAF for NAF_Id = "
+	  "this name and the Ua id 01 00 01 C0 A8 (docs/bootstrap.md); "
+	  "empty means sp.id" },
 	{ "portfile", PZ_CONF_STR, 0, 0, "", NULL, false, F(portfile),
 	  "file to write 'http <port>' lines to after binding" },
 };
