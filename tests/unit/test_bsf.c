@@ -1,8 +1,9 @@
 /*
  * test_bsf.c - plaza's BSF (pz_bsf.h) on a real core and SQLite store,
  * without HTTP: challenges, answers, replays, resynchronisation, unknown
- * IMPIs, the waiting-challenge table, Zn, configuration errors and
- * allocation failure.  The device side here uses plaza's own Milenage and
+ * IMPIs, the waiting-challenge table, Zn, the NAF's refusals
+ * (pz_naf.h; its success path needs a trust log and is in
+ * tests/it/test_naf.py), configuration errors and allocation failure.  The device side here uses plaza's own Milenage and
  * Digest code; tests/it/test_bsf.py does the same against an independent
  * Python UE over HTTP.
  */
@@ -26,6 +27,7 @@
 #include "plaza/pz_log.h"
 #include "plaza/pz_mem.h"
 #include "plaza/pz_milenage.h"
+#include "plaza/pz_naf.h"
 
 #define UB "/.plaza/bsf/ub"
 #define IMPI "001010000000001@ims.example"
@@ -458,6 +460,57 @@ static void test_alloc_failure(void **state)
 	pz_bsf_ub_out_free(&out);
 }
 
+/* The NAF: a B-TID of a subscriber without a device, malformed, unknown
+ * and unsupported identities are refused with a reason, the key zeroed. */
+static void test_naf_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct pz_bsf_ub_out out = { 0 };
+	struct ue u;
+	pz_naf *naf = NULL;
+	uint8_t key[PZ_GBA_KS_LEN], zero[PZ_GBA_KS_LEN] = { 0 };
+	char a[2048], id[400], orig[64];
+	const char *why;
+	size_t n;
+
+	assert_int_equal(pz_naf_new("", f->bsf, f->core, &naf), PZ_EINVAL);
+	assert_null(naf);
+	assert_int_equal(pz_naf_new("naf.example.org", f->bsf, f->core,
+				    &naf), PZ_OK);
+	assert_true(pz_naf_claims("3GPP-bootstrapping-uicc"));
+	assert_false(pz_naf_claims("3GPP-AKMA"));
+	assert_int_equal(first(f, IMPI, &out), 401);
+	ue_read(&out, K, &u);
+	ue_answer(&u, IMPI, a, sizeof(a));
+	assert_int_equal(ub(f, a, &out), 200);
+	n = (size_t)snprintf(id, sizeof(id), PZ_NAF_PREFIX);
+	assert_int_equal(pz_gba_btid_format(u.rand, NAME, strlen(NAME),
+					    id + n, sizeof(id) - n, NULL),
+			 PZ_OK);
+	memset(key, 0xff, sizeof(key));
+	why = NULL;
+	assert_int_equal(pz_naf_psk(naf, id, key, orig, sizeof(orig), &why),
+			 PZ_EPERM);
+	assert_string_equal(why, "the subscriber has no device in the "
+			    "trust repository");
+	assert_memory_equal(key, zero, sizeof(key));
+	assert_string_equal(orig, "");
+	assert_int_equal(pz_naf_psk(naf, "3GPP-bootstrappingAAAAAAAAAAAAAAAA"
+				    "AAAAAA==@" NAME, key, orig, sizeof(orig),
+				    &why), PZ_ENOTFOUND);
+	assert_string_equal(why, "unknown or expired B-TID");
+	assert_int_equal(pz_naf_psk(naf, "3GPP-bootstrappingx@y", key, orig,
+				    sizeof(orig), &why), PZ_EINVAL);
+	assert_non_null(strstr(why, "B-TID"));
+	assert_int_equal(pz_naf_psk(naf, "3GPP-bootstrapping-uicc", key, orig,
+				    sizeof(orig), &why), PZ_EINVAL);
+	assert_int_equal(pz_naf_psk(naf, "id-1", key, orig, sizeof(orig),
+				    NULL), PZ_ENOTFOUND);
+	assert_memory_equal(key, zero, sizeof(key));
+	pz_naf_free(naf);
+	pz_bsf_ub_out_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +524,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_table, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_naf_refusals, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_failure, setup,
 						teardown),
 	};
