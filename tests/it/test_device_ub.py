@@ -1,0 +1,163 @@
+"""The reference device client's GBA bootstrap (device/pzdev_ub.c,
+pzdev_gba_bootstrap) against plaza's own BSF: pzdev-example runs as a
+separate process with --bsf ... --bootstrap-only, does the Ub exchange of
+TS 24.109 (HTTP Digest AKA, RFC 3310) over its own small HTTP client with
+a simulated SIM, and prints the B-TID and Ks_NAF it derived.  Zn must give
+the same Ks_NAF for that B-TID and NAF_Id.  A wrong K and a forged AUTN
+(the device holding another OPc than the BSF) are refused by the device
+(MAC-A), exit 1 with a clear message, and nothing is stored; an SQN the
+SIM has already seen is resynchronised with AUTS.  (The DTLS step with
+the bootstrapped identity needs plazad's NAF role, which is not here yet.)
+"""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BUILD, Plazad
+from test_bsf import NAF_ID, REALM, add_sub, admin, gba_keys, zn
+
+EXAMPLE = os.path.join(BUILD, "pzdev-example")
+NAF = NAF_ID[:-5].decode()       # naf.example.org
+
+
+@pytest.fixture(scope="module")
+def bsf():
+    d = Plazad(args=["--set", "boot.bsf=true", "--set",
+                     "boot.bsf_name=" + REALM]).start()
+    yield d
+    d.cleanup()
+
+
+def hostport(d):
+    return d.url.split("//", 1)[1].rstrip("/")
+
+
+def boot(d, impi, k, opc, *extra, timeout=30):
+    return subprocess.run([EXAMPLE, "--bsf", hostport(d), "--impi", impi,
+                           "--gba-k", k.hex(), "--gba-opc", opc.hex(),
+                           "--naf-fqdn", NAF, "--bootstrap-only",
+                           "--timeout", "5000"] + list(extra),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def subscriber(d, name, device=None, **kw):
+    k, opc = os.urandom(16), os.urandom(16)
+    impi = "%s@ims.mnc001.mcc001.3gppnetwork.org" % name
+    if device:
+        r = admin(d, "POST", "/.plaza/ids", {"id": device})
+        assert r.status_code == 201, r.text
+        kw["device"] = device
+    add_sub(d, impi, k, opc, **kw)
+    return impi, k, opc
+
+
+def sqn_of(d, impi):
+    subs = admin(d, "GET", "/.plaza/subscribers").json()["subscribers"]
+    return [s["sqn"] for s in subs if s["impi"] == impi][0]
+
+
+def parsed(out):
+    btid = re.search(r"B-TID (\S+) lifetime (\S+) sqn (\d+)", out)
+    key = re.search(r"^Ks_NAF ([0-9a-f]{64})$", out, re.M)
+    ident = re.search(r"identity (\S+)$", out, re.M)
+    assert btid and key and ident, out
+    return btid.group(1), key.group(1), ident.group(1), int(btid.group(3))
+
+
+def test_bootstrap_ks_naf_equals_zn(bsf):
+    dev = "urn:dev:os:32473-ub1"
+    impi, k, opc = subscriber(bsf, "ub1", device=dev)
+    p = boot(bsf, impi, k, opc)
+    assert p.returncode == 0, p.stderr
+    btid, ks_naf, ident, sqn = parsed(p.stdout)
+    assert re.fullmatch(r"[A-Za-z0-9+/]{22}==@" + re.escape(REALM), btid)
+    assert ident == "3GPP-bootstrapping" + btid
+    assert sqn == 1 and sqn_of(bsf, impi) == 1
+    z = zn(bsf, btid)
+    assert z.status_code == 200, z.text
+    assert z.json()["ks_naf"] == ks_naf and z.json()["impi"] == impi
+    keys = gba_keys(bsf, dev)
+    assert len(keys) == 1 and keys[0]["name"] == btid
+    # A second run is a new bootstrap: new B-TID, new key, SQN 2.
+    p = boot(bsf, impi, k, opc, "--gba-sqn", "1")
+    assert p.returncode == 0, p.stderr
+    btid2, ks2, _, sqn2 = parsed(p.stdout)
+    assert btid2 != btid and ks2 != ks_naf and sqn2 == 2
+    assert zn(bsf, btid2).json()["ks_naf"] == ks2
+
+
+def test_wrong_k_fails_nothing_stored(bsf):
+    dev = "urn:dev:os:32473-ub2"
+    impi, k, opc = subscriber(bsf, "ub2", device=dev)
+    p = boot(bsf, impi, os.urandom(16), opc)
+    assert p.returncode == 1
+    assert "GBA bootstrap" in p.stderr and "AUTN does not verify" in \
+        p.stderr and "K or OPc is wrong" in p.stderr, p.stderr
+    assert "Ks_NAF" not in p.stdout
+    assert not gba_keys(bsf, dev) and sqn_of(bsf, impi) == 0
+    # The right K still bootstraps afterwards.
+    assert boot(bsf, impi, k, opc).returncode == 0
+
+
+def test_forged_autn_detected_by_device(bsf):
+    # The BSF computes AUTN with the subscriber's OPc; a device holding
+    # another OPc sees a MAC-A that is not its network's.
+    impi, k, opc = subscriber(bsf, "ub3")
+    p = boot(bsf, impi, k, os.urandom(16))
+    assert p.returncode == 1
+    assert "MAC-A" in p.stderr and "not from our network" in p.stderr
+    assert sqn_of(bsf, impi) == 0
+
+
+def test_sqn_resynchronisation(bsf):
+    # The SIM has accepted SQN 5000 already; the BSF's next is 1: AUTS,
+    # then a fresh challenge above 5000.
+    impi, k, opc = subscriber(bsf, "ub4")
+    p = boot(bsf, impi, k, opc, "--gba-sqn", "5000")
+    assert p.returncode == 0, p.stderr
+    btid, ks_naf, _, sqn = parsed(p.stdout)
+    assert "(resynchronised)" in p.stdout and sqn == 5001
+    assert sqn_of(bsf, impi) == 5001
+    assert zn(bsf, btid).json()["ks_naf"] == ks_naf
+
+
+def test_unknown_impi_and_no_bsf(bsf):
+    # An unknown IMPI is challenged like a subscriber: the AUTN never
+    # verifies for the device.
+    p = boot(bsf, "nobody@ims.example", os.urandom(16), os.urandom(16))
+    assert p.returncode == 1 and "AUTN does not verify" in p.stderr
+    # A port with nothing listening: a clear network error, at once.
+    s = __import__("socket").socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    p = subprocess.run([EXAMPLE, "--bsf", "127.0.0.1:%d" % port, "--impi",
+                        "x@y", "--gba-k", "00" * 16, "--gba-opc", "00" * 16,
+                        "--naf-fqdn", NAF, "--bootstrap-only"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "cannot reach the BSF" in p.stderr
+    assert bsf.alive()
+
+
+def test_bsf_off_gives_a_clear_error(plazad):
+    impi = "off@ims.example"
+    p = boot(plazad, impi, os.urandom(16), os.urandom(16))
+    assert p.returncode == 1
+    assert "did not answer with a Digest challenge" in p.stderr
+
+
+def test_bad_usage():
+    for args in (["--bootstrap-only"],
+                 ["--bsf", "127.0.0.1:1", "--bootstrap-only"],
+                 ["--bsf", "127.0.0.1:1", "--impi", "x", "--gba-k",
+                  "00" * 16, "--gba-opc", "00" * 16, "--bootstrap-only"]):
+        p = subprocess.run([EXAMPLE] + args, capture_output=True, text=True,
+                           timeout=10)
+        assert p.returncode == 2 and "usage" in p.stderr
+    p = subprocess.run([EXAMPLE, "--bsf", "localhost:80", "--impi", "x",
+                        "--gba-k", "00" * 16, "--gba-opc", "00" * 16,
+                        "--naf-fqdn", NAF, "--bootstrap-only"],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 1 and "failed" in p.stderr
