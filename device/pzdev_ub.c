@@ -120,6 +120,8 @@ static int ub_send(struct ub *u)
 		u->why = rc == PZDEV_ETIMEOUT ? "no answer from the BSF in time"
 			 : rc == PZDEV_ENET ? "cannot reach the BSF"
 			 : rc == PZDEV_ETOOBIG ? "the BSF's answer is too long"
+			 : rc == PZDEV_EINVAL ? "the BSF must be a numeric IPv4 "
+			   "or IPv6 address"
 			 : "the BSF's answer is not HTTP this client reads";
 	return rc;
 }

@@ -160,4 +160,4 @@ def test_bad_usage():
                         "--gba-k", "00" * 16, "--gba-opc", "00" * 16,
                         "--naf-fqdn", NAF, "--bootstrap-only"],
                        capture_output=True, text=True, timeout=10)
-    assert p.returncode == 1 and "failed" in p.stderr
+    assert p.returncode == 1 and "numeric IPv4" in p.stderr
