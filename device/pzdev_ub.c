@@ -94,26 +94,26 @@ static long b64_decode(const char *s, uint8_t *out, size_t max)
 
 /* --- the exchange ---------------------------------------------------------- */
 
-/* Send a GET with the Authorization header of u->d; the answer into
- * u->rsp. */
+/* Send a GET with the Authorization header of u->d (written straight
+ * into u->tx); the answer into u->rsp. */
 static int ub_send(struct ub *u)
 {
-	char auth[UB_TX_MAX];
-	int n, rc;
+	char *tx = (char *)u->tx;
+	size_t n, a = 0;
+	int rc;
 
-	if (pz_digest_write(PZ_DIGEST_AUTH, &u->d, auth, sizeof(auth), NULL)) {
-		u->why = "the Authorization header does not fit";
-		return PZDEV_ETOOBIG;
-	}
-	n = snprintf((char *)u->tx, sizeof(u->tx), "GET %s HTTP/1.1\r\n"
-		     "Host: %s:%u\r\nAuthorization: %s\r\n"
-		     "Connection: close\r\n\r\n", u->path, u->in->host,
-		     u->in->port, auth);
-	if (n < 0 || (size_t)n >= sizeof(u->tx)) {
+	n = (size_t)snprintf(tx, sizeof(u->tx), "GET %s HTTP/1.1\r\n"
+			     "Host: %s:%u\r\nConnection: close\r\n"
+			     "Authorization: ", u->path, u->in->host,
+			     u->in->port);
+	if (n >= sizeof(u->tx) ||
+	    pz_digest_write(PZ_DIGEST_AUTH, &u->d, tx + n, sizeof(u->tx) - n,
+			    &a) || sizeof(u->tx) - n - a < 5) {
 		u->why = "the request does not fit";
 		return PZDEV_ETOOBIG;
 	}
-	rc = pzdev_http_exchange(u->in->host, u->in->port, u->tx, (size_t)n,
+	memcpy(tx + n + a, "\r\n\r\n", 4);
+	rc = pzdev_http_exchange(u->in->host, u->in->port, u->tx, n + a + 4,
 				 u->rx, sizeof(u->rx), &u->rsp,
 				 u->in->timeout_ms);
 	if (rc)

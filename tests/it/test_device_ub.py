@@ -161,3 +161,17 @@ def test_bad_usage():
                         "--naf-fqdn", NAF, "--bootstrap-only"],
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 1 and "numeric IPv4" in p.stderr
+
+
+def test_255_octet_impi(bsf):
+    # IMPIs up to 255 octets (RFC 4279 asks for 128): the request, with
+    # the IMPI and its domain as the first realm, still fits.
+    dom = "@" + "d" * 60 + "." + "e" * 60 + "." + "f" * 60 + ".example"
+    impi = "u" * (255 - len(dom)) + dom
+    k, opc = os.urandom(16), os.urandom(16)
+    add_sub(bsf, impi, k, opc)
+    assert len(impi) == 255
+    p = boot(bsf, impi, k, opc)
+    assert p.returncode == 0, p.stderr
+    btid, ks_naf, _, _ = parsed(p.stdout)
+    assert zn(bsf, btid).json()["ks_naf"] == ks_naf
