@@ -87,7 +87,7 @@ struct pzdev_gba_boot {
  * Ks = CK || IK, Ks_NAF for naf_fqdn (pzdev_gba_psk's derivation, with
  * the RAND and IMPI of this run) and the identity, into *out.
  * ub->sqn_ms is raised to the SQN accepted.  why (OUT, may be NULL): a
- * static sentence on failure.  Uses about 4 KiB of stack, no heap but
+ * static sentence on failure.  Uses about 5 KiB of stack, no heap but
  * libcrypto's (docs/device.md).
  * PZDEV_OK; PZDEV_EINVAL; PZDEV_ENET; PZDEV_ETIMEOUT; PZDEV_ETOOBIG;
  * PZDEV_EPARSE (malformed HTTP, challenge or body); PZDEV_EAUTN (the
