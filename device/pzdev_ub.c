@@ -191,7 +191,7 @@ static void ub_answer_fields(struct ub *u)
 	if (getrandom(c, sizeof(c), 0) != (ssize_t)sizeof(c))
 		memcpy(c, u->autn + 8, sizeof(c));   /* still unpredictable */
 	for (size_t i = 0; i < sizeof(c); i++)
-		p += sprintf(p, "%02x", c[i]);
+		p += snprintf(p, 3, "%02x", c[i]);
 	u->d.have = (u->d.have & (PZ_DF_REALM | PZ_DF_NONCE | PZ_DF_OPAQUE |
 				  PZ_DF_ALGORITHM)) | PZ_DF_USERNAME |
 		    PZ_DF_URI | PZ_DF_RESPONSE | PZ_DF_QOP | PZ_DF_NC |
