@@ -6,9 +6,13 @@ a simulated SIM, and prints the B-TID and Ks_NAF it derived.  Zn must give
 the same Ks_NAF for that B-TID and NAF_Id.  A wrong K and a forged AUTN
 (the device holding another OPc than the BSF) are refused by the device
 (MAC-A), exit 1 with a clear message, and nothing is stored; an SQN the
-SIM has already seen is resynchronised with AUTS.  (The DTLS step with
+SIM has already seen is resynchronised with AUTS.  Against a fake BSF in
+Python: the device's answer is the RFC 2617 digest with RES, its Ks_NAF
+equals Python's, and a wrong or missing rspauth, a refused answer, a body
+without a B-TID and an over-long answer fail with clear messages.  (The DTLS step with
 the bootstrapped identity needs plazad's NAF role, which is not here yet.)
 """
+import base64
 import os
 import re
 import subprocess
@@ -16,7 +20,9 @@ import subprocess
 import pytest
 
 from conftest import BUILD, Plazad
-from test_bsf import NAF_ID, REALM, add_sub, admin, gba_keys, zn
+from test_boot_vectors import ks_naf as ks_naf_py, milenage, xor
+from test_bsf import (NAF_ID, REALM, add_sub, admin, gba_keys, md5,
+                      parse_digest, zn)
 
 EXAMPLE = os.path.join(BUILD, "pzdev-example")
 NAF = NAF_ID[:-5].decode()       # naf.example.org
@@ -175,3 +181,131 @@ def test_255_octet_impi(bsf):
     assert p.returncode == 0, p.stderr
     btid, ks_naf, _, _ = parsed(p.stdout)
     assert zn(bsf, btid).json()["ks_naf"] == ks_naf
+
+
+# --- against a fake BSF: what plazad never sends ----------------------------
+
+class FakeBsf:
+    """A one-thread HTTP server playing the BSF with Python's Milenage: it
+    challenges with a genuine AUTN for (k, opc), records the device's
+    answer, and replies to it as the test says (final(answer) ->
+    (status, headers, body))."""
+
+    def __init__(self, k, opc, final, sqn=1):
+        import http.server
+        import threading
+        fake = self
+        self.k, self.opc, self.final, self.sqn = k, opc, final, sqn
+        self.answers = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                f = parse_digest(self.headers.get("Authorization", ""))
+                if not f.get("response"):
+                    status, hdrs, body = fake.challenge()
+                else:
+                    fake.answers.append(f)
+                    status, hdrs, body = fake.final(f)
+                self.send_response(status)
+                for k, v in hdrs.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+        self.port = self.srv.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def challenge(self):
+        self.rand = os.urandom(16)
+        sqn = self.sqn.to_bytes(6, "big")
+        m = milenage(self.k, self.opc, self.rand, sqn, b"\x80\x00")
+        autn = xor(sqn, m["f5"]) + b"\x80\x00" + m["f1"]
+        self.res = m["f2"]
+        self.nonce = base64.b64encode(self.rand + autn + bytes(8)).decode()
+        return 401, {"WWW-Authenticate": 'Digest realm="%s", nonce="%s", '
+                     'qop="auth-int", algorithm=AKAv1-MD5' % (REALM,
+                                                              self.nonce)
+                     }, b""
+
+    def expected(self, f):
+        """The response a device with RES must send (RFC 2617 auth-int)."""
+        ha1 = md5(("%s:%s:" % (f["username"], REALM)).encode() + self.res)
+        ha2 = md5(("GET:%s:%s" % (f["uri"], md5(b""))).encode())
+        return ha1, md5(("%s:%s:%s:%s:auth-int:%s" % (
+            ha1, self.nonce, f["nc"], f["cnonce"], ha2)).encode())
+
+    def ok(self, f, body, rspauth=None):
+        ha1, _ = self.expected(f)
+        ha2 = md5((":%s:%s" % (f["uri"], md5(body))).encode())
+        good = md5(("%s:%s:%s:%s:auth-int:%s" % (
+            ha1, self.nonce, f["nc"], f["cnonce"], ha2)).encode())
+        return 200, {"Authentication-Info": 'qop=auth-int, rspauth="%s", '
+                     'cnonce="%s", nc=%s' % (rspauth or good, f["cnonce"],
+                                             f["nc"])}, body
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+BODY = (b'<?xml version="1.0" encoding="UTF-8"?><BootstrappingInfo '
+        b'xmlns="uri:3gpp-gba"><btid>AAAAAAAAAAAAAAAAAAAAAA==@' +
+        REALM.encode() + b'</btid><lifetime>2026-12-31T00:00:00Z'
+        b'</lifetime></BootstrappingInfo>')
+
+
+def fake_boot(fake, k, opc):
+    return subprocess.run([EXAMPLE, "--bsf", "127.0.0.1:%d" % fake.port,
+                           "--impi", "fake@ims.example", "--gba-k", k.hex(),
+                           "--gba-opc", opc.hex(), "--naf-fqdn", NAF,
+                           "--bootstrap-only", "--timeout", "5000"],
+                          capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize("case", ["good", "bad-rspauth", "no-rspauth",
+                                  "refused", "no-btid", "huge"])
+def test_against_fake_bsf(case):
+    k, opc = os.urandom(16), os.urandom(16)
+    finals = {
+        "good": lambda f: fake.ok(f, BODY),
+        "bad-rspauth": lambda f: fake.ok(f, BODY, rspauth="0" * 32),
+        "no-rspauth": lambda f: (200, {}, BODY),
+        "refused": lambda f: (401, {"WWW-Authenticate": 'Digest realm='
+                                    '"%s", nonce="AAAA", qop="auth-int", '
+                                    'algorithm=AKAv1-MD5' % REALM}, b""),
+        "no-btid": lambda f: fake.ok(f, b"<BootstrappingInfo/>"),
+        "huge": lambda f: fake.ok(f, BODY + b" " * 4000),
+    }
+    fake = FakeBsf(k, opc, finals[case])
+    try:
+        p = fake_boot(fake, k, opc)
+    finally:
+        fake.close()
+    # The device's answer is the RFC 2617 auth-int digest with RES.
+    assert len(fake.answers) == 1, p.stderr
+    f = fake.answers[0]
+    assert f["response"] == fake.expected(f)[1]
+    assert f["qop"] == "auth-int" and f["nc"] == "00000001"
+    assert f["realm"] == REALM and f["uri"] == "/.plaza/bsf/ub"
+    assert f["algorithm"] == "AKAv1-MD5" and len(f["cnonce"]) == 16
+    if case == "good":
+        assert p.returncode == 0, p.stderr
+        btid, ks_naf, _, _ = parsed(p.stdout)
+        assert btid == "AAAAAAAAAAAAAAAAAAAAAA==@" + REALM
+        m = milenage(k, opc, fake.rand, bytes(6), bytes(2))
+        assert ks_naf == ks_naf_py(m["f3"] + m["f4"], fake.rand,
+                                   b"fake@ims.example", NAF_ID).hex()
+        return
+    assert p.returncode == 1 and "Ks_NAF" not in p.stdout
+    want = {"bad-rspauth": "rspauth does not verify",
+            "no-rspauth": "rspauth does not verify",
+            "refused": "refused the answer (401)",
+            "no-btid": "no <btid> and <lifetime>",
+            "huge": "answer is too long"}[case]
+    assert want in p.stderr, p.stderr
