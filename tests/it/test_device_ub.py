@@ -196,7 +196,7 @@ class FakeBsf:
         import threading
         fake = self
         self.k, self.opc, self.final, self.sqn = k, opc, final, sqn
-        self.answers = []
+        self.answers, self.auts = [], []
 
         class H(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a):
@@ -204,6 +204,8 @@ class FakeBsf:
 
             def do_GET(self):
                 f = parse_digest(self.headers.get("Authorization", ""))
+                if f.get("auts"):
+                    fake.auts.append((fake.rand, f["auts"]))
                 if not f.get("response"):
                     status, hdrs, body = fake.challenge()
                 else:
@@ -260,12 +262,34 @@ BODY = (b'<?xml version="1.0" encoding="UTF-8"?><BootstrappingInfo '
         b'</lifetime></BootstrappingInfo>')
 
 
-def fake_boot(fake, k, opc):
+def fake_boot(fake, k, opc, *extra):
     return subprocess.run([EXAMPLE, "--bsf", "127.0.0.1:%d" % fake.port,
                            "--impi", "fake@ims.example", "--gba-k", k.hex(),
                            "--gba-opc", opc.hex(), "--naf-fqdn", NAF,
-                           "--bootstrap-only", "--timeout", "5000"],
-                          capture_output=True, text=True, timeout=30)
+                           "--bootstrap-only", "--timeout", "5000"] +
+                          list(extra), capture_output=True, text=True,
+                          timeout=30)
+
+
+def test_auts_and_a_bsf_that_does_not_resynchronise():
+    # The fake BSF ignores AUTS and challenges with SQN 1 again: the
+    # device sends one AUTS, correct for its SQN_MS, then gives up.
+    k, opc = os.urandom(16), os.urandom(16)
+    fake = FakeBsf(k, opc, lambda f: (500, {}, b""))
+    try:
+        p = fake_boot(fake, k, opc, "--gba-sqn", "77")
+    finally:
+        fake.close()
+    assert p.returncode == 1 and not fake.answers
+    assert "SQN still out of range after AUTS" in p.stderr, p.stderr
+    assert len(fake.auts) == 1
+    rand, auts = fake.auts[0]
+    raw = base64.b64decode(auts)
+    assert len(raw) == 14
+    m = milenage(k, opc, rand, bytes(6), bytes(2))
+    sqn_ms = xor(raw[:6], m["f5s"])
+    assert int.from_bytes(sqn_ms, "big") == 77
+    assert milenage(k, opc, rand, sqn_ms, bytes(2))["f1s"] == raw[6:]
 
 
 @pytest.mark.parametrize("case", ["good", "bad-rspauth", "no-rspauth",
