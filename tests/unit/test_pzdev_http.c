@@ -167,8 +167,8 @@ static void http_parse_refuses(void **state)
 		"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 1234567890\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
-		"Content-Length: 2\r\n\r\nab",
+		("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+		 "Content-Length: 2\r\n\r\nab"),
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
 	};
 	struct pzdev_http_rsp r;
