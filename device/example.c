@@ -9,12 +9,20 @@
  *                 [--container NAME] [--timeout MS]
  *   pzdev-example ... --gba-k HEX --gba-opc HEX --gba-rand HEX
  *                 --gba-impi IMPI --naf-fqdn NAME [--gba-bsf NAME]
+ *   pzdev-example ... --bsf ADDR:PORT --impi IMPI --gba-k HEX
+ *                 --gba-opc HEX --naf-fqdn NAME [--gba-sqn N]
+ *                 [--bootstrap-only]
  *
  * With the --gba-* options the PSK is Ks_NAF from a simulated SIM and its
- * identity "3GPP-bootstrapping" || B-TID (pzdev_gba.h).  Exit 0 when
+ * identity "3GPP-bootstrapping" || B-TID (pzdev_gba.h).  With --bsf the
+ * SIM first bootstraps over Ub with that BSF (pzdev_gba_bootstrap;
+ * --gba-sqn is its highest accepted SQN, default 0) and the B-TID and
+ * Ks_NAF come from that run; --bootstrap-only prints them and stops
+ * (--host, --port and --originator are then not needed).  Exit 0 when
  * every step worked, 1 otherwise (with a message on stderr), 2 on bad
  * usage.  The only heap use is mbedTLS's own (its record buffers).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +38,9 @@
 struct args {
 	const char *host, *identity, *key_hex, *orig, *cse, *cnt;
 	const char *gk, *gopc, *grand, *gimpi, *gnaf, *gbsf;
+	const char *bsf, *impi;        /* --bsf ADDR:PORT, --impi */
+	unsigned long long sqn;        /* --gba-sqn */
+	bool boot_only;                /* --bootstrap-only */
 	unsigned port, count, timeout_ms;
 };
 
@@ -38,7 +49,9 @@ static void usage(void)
 	fputs("usage: pzdev-example --host ADDR --port P --originator C...\n"
 	      "         (--identity ID --key HEX | --gba-k HEX --gba-opc HEX\n"
 	      "          --gba-rand HEX --gba-impi IMPI --naf-fqdn NAME\n"
-	      "          [--gba-bsf NAME])\n"
+	      "          [--gba-bsf NAME] | --bsf ADDR:PORT --impi IMPI\n"
+	      "          --gba-k HEX --gba-opc HEX --naf-fqdn NAME\n"
+	      "          [--gba-sqn N] [--bootstrap-only])\n"
 	      "         [--count N] [--cse NAME] [--container NAME]"
 	      " [--timeout MS]\n", stderr);
 }
@@ -68,12 +81,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 	static const char *const names[] = {
 		"--host", "--identity", "--key", "--originator", "--cse",
 		"--container", "--gba-k", "--gba-opc", "--gba-rand",
-		"--gba-impi", "--naf-fqdn", "--gba-bsf"
+		"--gba-impi", "--naf-fqdn", "--gba-bsf", "--bsf", "--impi"
 	};
 	const char **slots[] = {
 		&a->host, &a->identity, &a->key_hex, &a->orig, &a->cse,
 		&a->cnt, &a->gk, &a->gopc, &a->grand, &a->gimpi, &a->gnaf,
-		&a->gbsf
+		&a->gbsf, &a->bsf, &a->impi
 	};
 
 	memset(a, 0, sizeof(*a));
@@ -85,8 +98,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 	for (int i = 1; i < argc; i += 2) {
 		size_t k;
 
+		if (!strcmp(argv[i], "--bootstrap-only")) {
+			a->boot_only = true;
+			i--;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return -1;
+		if (!strcmp(argv[i], "--gba-sqn")) {
+			a->sqn = strtoull(argv[i + 1], NULL, 10);
+			continue;
+		}
 		if (!strcmp(argv[i], "--port")) {
 			a->port = (unsigned)strtoul(argv[i + 1], NULL, 10);
 			continue;
@@ -107,12 +129,74 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -1;
 		*slots[k] = argv[i + 1];
 	}
+	if (a->boot_only && !a->bsf)
+		return -1;
+	if (a->bsf && !(a->impi && a->gk && a->gopc && a->gnaf))
+		return -1;
+	if (a->boot_only)
+		return a->timeout_ms ? 0 : -1;
 	if (!a->host || !a->orig || !a->port || a->port > 65535 ||
 	    !a->timeout_ms || a->count > 1000)
 		return -1;
+	if (a->bsf)
+		return 0;
 	if (a->gk)
 		return a->gopc && a->grand && a->gimpi && a->gnaf ? 0 : -1;
 	return a->identity && a->key_hex ? 0 : -1;
+}
+
+/* Bootstrap over Ub with the BSF of --bsf: Ks_NAF into key, the
+ * identity into id.  0 or -1 (reported). */
+static int bootstrap(const struct args *a, uint8_t *key, char *id,
+		     size_t id_size)
+{
+	static struct pzdev_gba_boot b;   /* static: keeps the stack small */
+	char host[64];
+	uint8_t k[16], opc[16];
+	const char *colon = strrchr(a->bsf, ':'), *why = NULL;
+	unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 0;
+	struct pzdev_gba_ub ub;
+	int rc;
+
+	if (!colon || (size_t)(colon - a->bsf) >= sizeof(host) || !port ||
+	    port > 65535 || unhex(a->gk, k, 16, 16) < 0 ||
+	    unhex(a->gopc, opc, 16, 16) < 0) {
+		fprintf(stderr, "pzdev-example: --bsf takes ADDR:PORT, --gba-k"
+			" and --gba-opc 32 hex digits\n");
+		return -1;
+	}
+	/* "[::1]:8080" or "127.0.0.1:8080" */
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - a->bsf), a->bsf);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	ub = (struct pzdev_gba_ub){ host, (uint16_t)port, NULL, a->impi, k,
+				    opc, a->gnaf, a->sqn, a->timeout_ms };
+	rc = pzdev_gba_bootstrap(&ub, &b, &why);
+	memset(k, 0, sizeof(k));
+	memset(opc, 0, sizeof(opc));
+	if (rc) {
+		fprintf(stderr, "pzdev-example: GBA bootstrap with %s failed:"
+			" %s (%s)\n", a->bsf, pzdev_strerror(rc), why);
+		return -1;
+	}
+	if (strlen(b.id) >= id_size)
+		return -1;
+	memcpy(key, b.ks_naf, PZDEV_GBA_KEY_LEN);
+	strcpy(id, b.id);
+	printf("GBA bootstrap: B-TID %s lifetime %s sqn %llu%s\n", b.btid,
+	       b.lifetime, (unsigned long long)ub.sqn_ms,
+	       b.resynced ? " (resynchronised)" : "");
+	if (a->boot_only) {
+		printf("Ks_NAF ");
+		for (size_t i = 0; i < PZDEV_GBA_KEY_LEN; i++)
+			printf("%02x", b.ks_naf[i]);
+		printf("\n");
+	}
+	printf("GBA: Ks_NAF derived for %s, identity %s\n", a->gnaf, id);
+	memset(&b, 0, sizeof(b));
+	return 0;
 }
 
 /* The PSK and identity: given, or derived by GBA.  0 or -1 (reported). */
@@ -123,6 +207,10 @@ static int credentials(const struct args *a, uint8_t *key, size_t *key_len,
 	struct pzdev_gba_in in;
 	long n;
 
+	if (a->bsf) {
+		*key_len = PZDEV_GBA_KEY_LEN;
+		return bootstrap(a, key, id, id_size);
+	}
 	if (!a->gk) {
 		n = unhex(a->key_hex, key, PZDEV_PSK_MAX, 0);
 		if (n < 0 || strlen(a->identity) >= id_size) {
@@ -298,6 +386,10 @@ int main(int argc, char **argv)
 	}
 	if (credentials(&a, key, &key_len, id, sizeof(id)))
 		goto out;
+	if (a.boot_only) {
+		rc = 0;
+		goto out;
+	}
 	rc = pzdev_open(&d, a.host, (uint16_t)a.port, (const uint8_t *)id,
 			strlen(id), key, key_len, a.timeout_ms);
 	if (rc) {

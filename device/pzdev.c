@@ -29,7 +29,8 @@ const char *pzdev_strerror(int err)
 	static const char *const names[] = {
 		"ok", "invalid argument", "too big for the buffer",
 		"malformed message", "network error", "DTLS failure",
-		"timed out", "reset by the peer"
+		"timed out", "reset by the peer", "incomplete message",
+		"AUTN does not verify", "authentication refused"
 	};
 
 	if (err < 0 || (size_t)err >= sizeof(names) / sizeof(names[0]))

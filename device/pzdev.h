@@ -36,7 +36,10 @@ enum pzdev_err {
 	PZDEV_ENET,       /* socket error (address, refused, unreachable) */
 	PZDEV_ETLS,       /* DTLS failure (handshake refused, bad key) */
 	PZDEV_ETIMEOUT,   /* no answer within the bound */
-	PZDEV_ERESET      /* the peer answered with a CoAP Reset */
+	PZDEV_ERESET,     /* the peer answered with a CoAP Reset */
+	PZDEV_EAGAIN,     /* a parser needs more octets */
+	PZDEV_EAUTN,      /* GBA: the challenge's AUTN does not verify */
+	PZDEV_EAUTH       /* GBA: the BSF refused the device's answer */
 };
 
 /* pzdev_strerror - a short English name of err, never NULL. */

@@ -360,6 +360,40 @@ static void gba_ks_naf_vector_g1(void **state)
 	assert_int_not_equal(pzdev_gba_psk(&in, key, id, sizeof(id)), 0);
 }
 
+/* pzdev_gba_bootstrap refuses bad arguments before any I/O, with a
+ * reason, and leaves no partial result. */
+static void gba_bootstrap_refuses(void **state)
+{
+	static const uint8_t k[16], opc[16];
+	struct pzdev_gba_ub ub = { "127.0.0.1", 9, NULL, "x@y", k, opc,
+				   "naf.example.org", 0, 1000 };
+	struct pzdev_gba_boot b;
+	char impi[300];
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(pzdev_gba_bootstrap(NULL, &b, &why), PZDEV_EINVAL);
+	assert_non_null(why);
+	assert_int_equal(pzdev_gba_bootstrap(&ub, NULL, &why), PZDEV_EINVAL);
+	ub.impi = "";
+	assert_int_equal(pzdev_gba_bootstrap(&ub, &b, &why), PZDEV_EINVAL);
+	memset(impi, 'a', 256);
+	impi[256] = '\0';
+	ub.impi = impi;            /* 256 octets: over the Digest limit */
+	assert_int_equal(pzdev_gba_bootstrap(&ub, &b, &why), PZDEV_EINVAL);
+	ub.impi = "x@y";
+	ub.timeout_ms = 0;
+	assert_int_equal(pzdev_gba_bootstrap(&ub, &b, &why), PZDEV_EINVAL);
+	ub.timeout_ms = 1000;
+	ub.host = "bsf.example.org";   /* not numeric */
+	memset(&b, 0x5a, sizeof(b));
+	assert_int_equal(pzdev_gba_bootstrap(&ub, &b, &why), PZDEV_EINVAL);
+	assert_string_equal(why, "the BSF must be a numeric IPv4 or IPv6 "
+			    "address");
+	for (size_t i = 0; i < sizeof(b); i++)
+		assert_int_equal(((uint8_t *)&b)[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +409,7 @@ int main(void)
 		cmocka_unit_test(senml_refuses),
 		cmocka_unit_test(state_fits_4k),
 		cmocka_unit_test(gba_ks_naf_vector_g1),
+		cmocka_unit_test(gba_bootstrap_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
