@@ -102,6 +102,26 @@ def test_bootstrapped_device_registers_and_posts(d):
     assert readings(d, orig)["cni"] == 3
 
 
+def test_zero_touch_device(d):
+    """The whole flow with nothing but the device's network credential:
+    pzdev-example bootstraps over Ub itself (its own HTTP client and
+    simulated SIM), then opens DTLS-PSK with the identity and key it
+    derived, registers and posts; plazad authenticated the device's
+    AE-ID through its NAF, and the bootstrap is in the trust log."""
+    ue, dev, orig = device_ue(d)
+    http = d.url.split("//", 1)[1].rstrip("/")
+    p = run(d.coaps_port, "--bsf", http, "--impi", ue.impi,
+            "--gba-k", ue.k.hex(), "--gba-opc", ue.opc.hex(),
+            "--naf-fqdn", NAF, "--originator", orig, "--count", "2",
+            "--timeout", "5000")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "register AE: 2.01 rsc 2001" in p.stdout
+    assert p.stdout.count("post SenML: 2.01 rsc 2001") == 2
+    assert readings(d, orig)["cni"] == 2
+    rec = admin(d, "GET", "/.plaza/ids/" + dev).json()
+    assert "gba-ks" in {k["type"] for k in rec["keys"]}
+
+
 def test_device_derives_the_same_key(d):
     """pzdev-example's own GBA derivation (--gba-*) agrees with plazad's."""
     ue, dev, orig = device_ue(d)
