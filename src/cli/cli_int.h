@@ -64,7 +64,9 @@ struct call {
 	const char *origin;       /* overrides cli->origin when set */
 	bool anonymous;           /* send no credential (registration) */
 	bool mgmt;                /* path is one of plazad's management
-				     paths (/.plaza/...), sent as it is */
+				     paths (/.plaza/...), sent as it is:
+				     its segments encoded by the caller
+				     (cli__seg_add) */
 };
 
 /* plazad's answer. */
@@ -170,6 +172,12 @@ const char *cli__token(struct cli *c);
 /* cli__get - Retrieve path (query optional, encoded) into r; as cli__call. */
 int cli__get(struct cli *c, const char *path, const char *query,
 	     struct reply *r);
+
+/* cli__seg_add - append seg to the path in b percent-encoded as one
+ * segment ('/' too), for a management path (struct call .mgmt, whose path
+ * cli__call sends as it is).  PZ_OK, PZ_ENOMEM, PZ_ETOOBIG (not
+ * reported). */
+int cli__seg_add(struct pz_buf *b, const char *seg);
 
 /* cli__query_add - append "&name=value" (encoded) to the query q.  PZ_OK,
  * PZ_ENOMEM, PZ_ETOOBIG (not reported). */

@@ -42,10 +42,15 @@ static const char *str_of(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
-/* "/.plaza/ids/<id>[suffix]", the id percent-encoded by cli__call. */
+/* "/.plaza/ids/<id>[suffix]", the id percent-encoded as one segment. */
 static int ids_path(struct pz_buf *p, const char *id, const char *suffix)
 {
-	int rc = pz_buf_addf(p, "/.plaza/ids/%s%s", id, suffix);
+	int rc = pz_buf_adds(p, "/.plaza/ids/");
+
+	if (rc == PZ_OK)
+		rc = cli__seg_add(p, id);
+	if (rc == PZ_OK)
+		rc = pz_buf_adds(p, suffix);
 
 	return rc == PZ_OK ? PZ_OK : cli__usage_error("identifier too long");
 }

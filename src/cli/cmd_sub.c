@@ -143,7 +143,6 @@ static int sub_list(struct cli *c)
 
 static int sub_remove(struct cli *c)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const char *impi = NULL;
 	struct pz_buf path;
 	struct reply r;
@@ -156,14 +155,8 @@ static int sub_remove(struct cli *c)
 		return cli__usage_error("subscriber remove needs an IMPI");
 	pz_buf_init(&path, 2048);
 	rc = pz_buf_adds(&path, "/.plaza/subscribers/");
-	for (const unsigned char *p = (const unsigned char *)impi;
-	     rc == PZ_OK && *p; p++) {
-		char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-
-		rc = strchr("-._~@", *p) || (*p >= '0' && *p <= '9') ||
-		     ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ?
-		     pz_buf_add(&path, p, 1) : pz_buf_add(&path, e, 3);
-	}
+	if (rc == PZ_OK)
+		rc = cli__seg_add(&path, impi);
 	if (rc != PZ_OK) {
 		pz_buf_free(&path);
 		return cli__usage_error("IMPI too long");

@@ -71,6 +71,11 @@ static int pct_add(struct pz_buf *b, const char *s, const char *keep)
 	return rc;
 }
 
+int cli__seg_add(struct pz_buf *b, const char *seg)
+{
+	return pct_add(b, seg, "");
+}
+
 int cli__query_add(struct pz_buf *q, const char *name, const char *value)
 {
 	int rc = q->len ? pz_buf_adds(q, "&") : PZ_OK;
@@ -135,7 +140,7 @@ static int cli_url(const struct cli *c, const char *path, const char *query,
 	if (rc == PZ_OK)
 		rc = pz_buf_adds(out, prefix);
 	if (rc == PZ_OK)
-		rc = pct_add(out, path, "/");
+		rc = pct_add(out, path, mgmt ? "/%" : "/");
 	if (rc == PZ_OK && query && *query)
 		rc = pz_buf_addf(out, "?%s", query);
 	if (rc == PZ_ETOOBIG)

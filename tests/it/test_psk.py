@@ -118,3 +118,17 @@ def test_cli(plazad):
     assert plaza(plazad, "psk", "add").returncode == 2
     out = plaza(plazad, "--token", "nope", "psk", "list")
     assert out.returncode == 1 and "admin" in out.stderr
+
+
+def test_cli_identity_with_reserved_characters(plazad):
+    """An identity with '/', '+', '%' and '@' goes through plaza psk
+    revoke as one path segment, encoded once."""
+    ident = "dev/7+x%y@z"
+    p = plaza(plazad, "psk", "add", ident, "--originator", "Cres7")
+    assert p.returncode == 0, p.stderr
+    assert ident in plaza(plazad, "psk", "list").stdout
+    p = plaza(plazad, "psk", "revoke", ident)
+    assert p.returncode == 0, p.stderr
+    assert ident not in plaza(plazad, "psk", "list").stdout
+    p = plaza(plazad, "psk", "revoke", ident)
+    assert p.returncode == 1 and "no such identity" in p.stderr
