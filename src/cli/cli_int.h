@@ -179,6 +179,12 @@ int cli__get(struct cli *c, const char *path, const char *query,
  * reported). */
 int cli__seg_add(struct pz_buf *b, const char *seg);
 
+/* cli__mgmt_delete - DELETE prefix + name (one encoded segment) on the
+ * management interface; prints the answer with --json, else
+ * "<what> <name> <done>".  As cli__call. */
+int cli__mgmt_delete(struct cli *c, const char *prefix, const char *name,
+		     const char *what, const char *done);
+
 /* cli__query_add - append "&name=value" (encoded) to the query q.  PZ_OK,
  * PZ_ENOMEM, PZ_ETOOBIG (not reported). */
 int cli__query_add(struct pz_buf *q, const char *name, const char *value);

@@ -124,8 +124,6 @@ static int psk_list(struct cli *c)
 static int psk_revoke(struct cli *c)
 {
 	const char *identity = NULL;
-	struct pz_buf path;
-	struct reply r;
 	int rc;
 
 	rc = cli__args(c, 2, NULL, cli__one_arg, &identity);
@@ -133,23 +131,8 @@ static int psk_revoke(struct cli *c)
 		return rc;
 	if (!identity)
 		return cli__usage_error("psk revoke needs an IDENTITY");
-	pz_buf_init(&path, 2048);
-	rc = pz_buf_adds(&path, "/.plaza/psk/");
-	if (rc == PZ_OK)
-		rc = cli__seg_add(&path, identity);
-	if (rc != PZ_OK) {
-		pz_buf_free(&path);
-		return cli__usage_error("identity too long");
-	}
-	cli__reply_init(&r);
-	rc = cli__call(c, &(struct call){ .method = "DELETE",
-			.path = path.data, .mgmt = true }, &r);
-	if (rc == PZ_OK)
-		rc = c->json ? cli__print_json(r.doc) :
-		     (printf("identity %s revoked\n", identity), PZ_OK);
-	cli__reply_clear(&r);
-	pz_buf_free(&path);
-	return rc;
+	return cli__mgmt_delete(c, "/.plaza/psk/", identity, "identity",
+				"revoked");
 }
 
 int cli__cmd_psk(struct cli *c)

@@ -144,8 +144,6 @@ static int sub_list(struct cli *c)
 static int sub_remove(struct cli *c)
 {
 	const char *impi = NULL;
-	struct pz_buf path;
-	struct reply r;
 	int rc;
 
 	rc = cli__args(c, 2, NULL, cli__one_arg, &impi);
@@ -153,23 +151,8 @@ static int sub_remove(struct cli *c)
 		return rc;
 	if (!impi)
 		return cli__usage_error("subscriber remove needs an IMPI");
-	pz_buf_init(&path, 2048);
-	rc = pz_buf_adds(&path, "/.plaza/subscribers/");
-	if (rc == PZ_OK)
-		rc = cli__seg_add(&path, impi);
-	if (rc != PZ_OK) {
-		pz_buf_free(&path);
-		return cli__usage_error("IMPI too long");
-	}
-	cli__reply_init(&r);
-	rc = cli__call(c, &(struct call){ .method = "DELETE",
-			.path = path.data, .mgmt = true }, &r);
-	if (rc == PZ_OK)
-		rc = c->json ? cli__print_json(r.doc) :
-		     (printf("subscriber %s removed\n", impi), PZ_OK);
-	cli__reply_clear(&r);
-	pz_buf_free(&path);
-	return rc;
+	return cli__mgmt_delete(c, "/.plaza/subscribers/", impi,
+				"subscriber", "removed");
 }
 
 int cli__cmd_sub(struct cli *c)

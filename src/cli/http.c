@@ -440,6 +440,32 @@ out:
 	return rc;
 }
 
+int cli__mgmt_delete(struct cli *c, const char *prefix, const char *name,
+		     const char *what, const char *done)
+{
+	struct pz_buf path;
+	struct reply r;
+	int rc;
+
+	pz_buf_init(&path, 2048);
+	rc = pz_buf_adds(&path, prefix);
+	if (rc == PZ_OK)
+		rc = cli__seg_add(&path, name);
+	if (rc != PZ_OK) {
+		pz_buf_free(&path);
+		return cli__usage_error("%s too long", what);
+	}
+	cli__reply_init(&r);
+	rc = cli__call(c, &(struct call){ .method = "DELETE",
+			.path = path.data, .mgmt = true }, &r);
+	if (rc == PZ_OK)
+		rc = c->json ? cli__print_json(r.doc) :
+		     (printf("%s %s %s\n", what, name, done), PZ_OK);
+	cli__reply_clear(&r);
+	pz_buf_free(&path);
+	return rc;
+}
+
 int cli__get(struct cli *c, const char *path, const char *query,
 	     struct reply *r)
 {
